@@ -1,0 +1,27 @@
+/* iotdns - the command line (src/cli/). Each command returns an exit code
+ * (enum iotdns_exit); only src/main.c calls exit. */
+#ifndef IOTDNS_CLI_H
+#define IOTDNS_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "iotdns/engine.h"
+
+int iotdns_cmd_analyze(int argc, char **argv);
+int iotdns_cmd_capture(int argc, char **argv);
+int iotdns_cmd_devices(int argc, char **argv);
+int iotdns_cmd_checks(int argc, char **argv);
+
+/* Applies one `--set KEY=VALUE` (limits.* keys for now). Returns 0, or -1
+ * with a message in err. */
+int iotdns_cli_set(struct iotdns_engine_config *cfg, const char *kv, struct iotdns_err *err);
+/* Parses "ADDR[,ADDR...]" into cfg->resolvers. */
+int iotdns_cli_resolvers(struct iotdns_engine_config *cfg, const char *list, struct iotdns_err *err);
+/* Prints every settable key with its default (for --help). */
+void iotdns_cli_print_keys(FILE *f);
+
+/* Text printed by `--help` of every command, shared so docs and tests agree. */
+extern const char iotdns_exit_codes_help[];
+
+#endif

@@ -1,0 +1,637 @@
+/* iotdns - DNS message view on top of ldns.
+ *
+ * This is the only file of iotdns that includes ldns. iotdns_dns_parse()
+ * decodes a wire message with ldns_wire2pkt() and copies what the rest of
+ * iotdns needs into the plain struct iotdns_dns_msg (include/iotdns/dns.h).
+ * The ldns_pkt is freed before returning, on every path.
+ *
+ * Hot path: one call per DNS message. The view is NOT cleared as a whole
+ * (it is ~40 KiB); only counters, flags and the first byte of strings are
+ * reset, and absent sections cost nothing.
+ */
+/* <stdbool.h> must come before ldns: without it <ldns/common.h> defines
+ * bool (and even _Bool) as signed char, which would silently turn
+ * `m->qr = flags & 0x8000` into false. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iotdns/common.h"
+#include "iotdns/dns.h"
+
+#include <ldns/ldns.h>
+#include <ldns/sha2.h>
+
+/* The parser owns the view returned by iotdns_dns_parse(). */
+struct iotdns_dns_parser {
+	struct iotdns_dns_msg msg;
+};
+
+_Static_assert(sizeof(struct iotdns_sha256) >= sizeof(ldns_sha256_CTX),
+	       "struct iotdns_sha256 is too small for ldns_sha256_CTX");
+_Static_assert(_Alignof(struct iotdns_sha256) >= _Alignof(ldns_sha256_CTX),
+	       "struct iotdns_sha256 is not aligned enough for ldns_sha256_CTX");
+/* 255 wire bytes hold at most 250 label bytes (4 text bytes each when escaped)
+ * plus 3 dots, plus the NUL. */
+_Static_assert(IOTDNS_NAME_TEXT >= 4 * 250 + 3 + 1, "IOTDNS_NAME_TEXT cannot hold a fully escaped name");
+
+/* ------------------------------------------------------------------ */
+/* Names: uncompressed wire form -> presentation text                  */
+/* ------------------------------------------------------------------ */
+
+/* Literal output for a label byte: the byte itself (raw table) or its
+ * lower-case form (lower table); 0 = must be escaped. Only [A-Za-z0-9-_]
+ * are literal, so the text never contains spaces, quotes or markup. */
+#define LIT_DIGITS                                                                            \
+	['-'] = '-', ['_'] = '_', ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', \
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9'
+#define LIT_LOWER                                                                             \
+	['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g', \
+	['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', \
+	['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u', \
+	['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z'
+
+static const char lit_raw[256] = {
+	LIT_DIGITS, LIT_LOWER,
+	['A'] = 'A', ['B'] = 'B', ['C'] = 'C', ['D'] = 'D', ['E'] = 'E', ['F'] = 'F', ['G'] = 'G',
+	['H'] = 'H', ['I'] = 'I', ['J'] = 'J', ['K'] = 'K', ['L'] = 'L', ['M'] = 'M', ['N'] = 'N',
+	['O'] = 'O', ['P'] = 'P', ['Q'] = 'Q', ['R'] = 'R', ['S'] = 'S', ['T'] = 'T', ['U'] = 'U',
+	['V'] = 'V', ['W'] = 'W', ['X'] = 'X', ['Y'] = 'Y', ['Z'] = 'Z',
+};
+
+static const char lit_lower[256] = {
+	LIT_DIGITS, LIT_LOWER,
+	['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+	['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+	['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+	['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+};
+
+/* Summary of a converted name. */
+struct name_info {
+	uint16_t wire_len; /* bytes of the uncompressed wire name, incl. the root label */
+	uint8_t labels;    /* labels, not counting the root */
+};
+
+/* Converts the uncompressed wire name wire[0..size) (as ldns stores a
+ * DNAME rdf) into presentation text in out[IOTDNS_NAME_TEXT], lower-cased
+ * if lower. out is always NUL-terminated. Returns false ("" or the labels
+ * decoded so far) if the bytes are not a well-formed name: a label over 63
+ * bytes or running past size, or no root label within 255 bytes.
+ * Bound: <= 255 wire bytes -> at most 4 * 250 + 3 text bytes (static assert). */
+static bool name_to_text(const uint8_t *wire, size_t size, char *out, bool lower,
+			 struct name_info *info)
+{
+	const char *lit = lower ? lit_lower : lit_raw;
+	size_t pos = 0, o = 0;
+	unsigned labels = 0;
+	bool ok = false;
+
+	if (size > 255)
+		size = 255;
+	while (pos < size) {
+		unsigned len = wire[pos++];
+		if (len == 0) {
+			ok = true;
+			break;
+		}
+		if (len > 63 || len > size - pos)
+			break;
+		if (labels)
+			out[o++] = '.';
+		for (const uint8_t *c = wire + pos, *e = c + len; c < e; c++) {
+			uint8_t b = *c;
+			if (IOTDNS_LIKELY(lit[b])) {
+				out[o++] = lit[b];
+			} else if (b == '.' || b == '\\') {
+				out[o] = '\\';
+				out[o + 1] = (char)b;
+				o += 2;
+			} else {
+				out[o] = '\\';
+				out[o + 1] = (char)('0' + b / 100);
+				out[o + 2] = (char)('0' + (b / 10) % 10);
+				out[o + 3] = (char)('0' + b % 10);
+				o += 4;
+			}
+		}
+		pos += len;
+		labels++;
+	}
+	if (ok && labels == 0)
+		out[o++] = '.';
+	out[o] = '\0';
+	info->wire_len = (uint16_t)pos;
+	info->labels = (uint8_t)labels; /* <= 127 within 255 bytes */
+	return ok;
+}
+
+/* Converts a DNAME rdf (may be NULL) into lower-case text; "" if absent. */
+static bool rdf_name(const ldns_rdf *rdf, char *out)
+{
+	struct name_info info;
+
+	if (!rdf || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME) {
+		out[0] = '\0';
+		return false;
+	}
+	return name_to_text(ldns_rdf_data(rdf), ldns_rdf_size(rdf), out, true, &info);
+}
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ------------------------------------------------------------------ */
+/* Compression loop guard                                              */
+/* ------------------------------------------------------------------ */
+
+/* ldns_wire2dname() gives up on a pointer chain only after
+ * LDNS_MAX_POINTERS (65535) jumps: a two-byte pointer to itself costs
+ * ~200 us per message, so a flood of them would stall the analyzer.
+ * Before calling ldns we walk the names of the message ourselves (question,
+ * every owner name, and the names inside the RDATA of the common types)
+ * and reject a name that makes more than MAX_POINTER_HOPS jumps: a name has
+ * at most 127 labels, so even a perverse encoder that points to every label
+ * separately needs fewer. Anything else this walk cannot follow
+ * (truncation, bad label types, over-long names) is left to ldns, whose
+ * status then decides the problem reported. */
+#define MAX_POINTER_HOPS 128
+
+enum walk { WALK_OK, WALK_STOP, WALK_LOOP };
+
+/* Follows the name at w[off]; on WALK_OK, *next is the offset just after
+ * the name as stored at off (after its first pointer, or its root label). */
+static enum walk walk_name(const uint8_t *w, uint32_t len, uint32_t off, uint32_t *next)
+{
+	unsigned hops = 0, name_len = 1;
+	uint32_t end = 0;
+
+	for (;;) {
+		if (off >= len)
+			return WALK_STOP;
+		uint8_t c = w[off];
+		if (c == 0) {
+			*next = end ? end : off + 1;
+			return WALK_OK;
+		}
+		if (c >= 0xc0) {
+			if (len - off < 2)
+				return WALK_STOP;
+			if (!end)
+				end = off + 2;
+			if (++hops > MAX_POINTER_HOPS)
+				return WALK_LOOP;
+			off = (uint32_t)(c & 0x3f) << 8 | w[off + 1];
+			continue;
+		}
+		if (c > 63)
+			return WALK_STOP;
+		name_len += 1u + c;
+		if (name_len > 255)
+			return WALK_STOP; /* too long, or a loop through labels: left to ldns */
+		off += 1u + c;
+	}
+}
+
+/* Where the names are inside the RDATA of the types ldns decodes with
+ * DNAME fields: offset of the first name, and whether a second name
+ * follows it directly. */
+static bool rdata_names(uint16_t type, uint32_t *first, bool *second)
+{
+	*second = false;
+	switch (type) {
+	case 2: case 3: case 4: case 5: case 7: case 8: case 9: /* NS MD MF CNAME MB MG MR */
+	case 12: case 39: case 47:                              /* PTR DNAME NSEC */
+		*first = 0;
+		return true;
+	case 6: case 14: case 17: /* SOA MINFO RP */
+		*first = 0;
+		*second = true;
+		return true;
+	case 15: case 18: case 21: case 36: /* MX AFSDB RT KX */
+		*first = 2;
+		return true;
+	case 33: /* SRV */
+		*first = 6;
+		return true;
+	case 46: /* RRSIG signer */
+		*first = 18;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum walk walk_message(const uint8_t *w, uint32_t len)
+{
+	uint32_t off = 12, next;
+	unsigned qd = rd16(w + 4);
+	unsigned rrs = (unsigned)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
+	enum walk r;
+
+	for (unsigned i = 0; i < qd; i++) {
+		if ((r = walk_name(w, len, off, &next)) != WALK_OK)
+			return r;
+		off = next + 4;
+	}
+	for (unsigned i = 0; i < rrs; i++) {
+		uint32_t first, rdata, rdlen;
+		bool second;
+
+		if ((r = walk_name(w, len, off, &next)) != WALK_OK)
+			return r;
+		if (next > len || len - next < 10)
+			return WALK_STOP;
+		rdata = next + 10;
+		rdlen = rd16(w + next + 8);
+		if (rdlen > len - rdata)
+			return WALK_STOP;
+		if (rdata_names(rd16(w + next), &first, &second) && first < rdlen) {
+			if ((r = walk_name(w, len, rdata + first, &next)) != WALK_OK)
+				return r;
+			if (second && next < rdata + rdlen &&
+			    (r = walk_name(w, len, next, &next)) != WALK_OK)
+				return r;
+		}
+		off = rdata + rdlen;
+	}
+	return WALK_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parser                                                              */
+/* ------------------------------------------------------------------ */
+
+int iotdns_dns_parser_new(struct iotdns_dns_parser **out)
+{
+	struct iotdns_dns_parser *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return IOTDNS_ENOMEM;
+	*out = p;
+	return IOTDNS_OK;
+}
+
+void iotdns_dns_parser_free(struct iotdns_dns_parser *p)
+{
+	free(p);
+}
+
+static enum iotdns_problem map_status(ldns_status st)
+{
+	switch (st) {
+	case LDNS_STATUS_PACKET_OVERFLOW:
+	case LDNS_STATUS_WIRE_INCOMPLETE_HEADER:
+	case LDNS_STATUS_WIRE_INCOMPLETE_QUESTION:
+	case LDNS_STATUS_WIRE_INCOMPLETE_ANSWER:
+	case LDNS_STATUS_WIRE_INCOMPLETE_AUTHORITY:
+	case LDNS_STATUS_WIRE_INCOMPLETE_ADDITIONAL:
+		return IOTDNS_P_DNS_TRUNCATED;
+	case LDNS_STATUS_INVALID_POINTER:
+		/* ldns_wire2dname(): a pointer to offset 0, a pointer outside the
+		 * message, or more than LDNS_MAX_POINTERS jumps (a loop). */
+		return IOTDNS_P_DNS_COMPRESSION_LOOP;
+	case LDNS_STATUS_LABEL_OVERFLOW:
+	case LDNS_STATUS_DOMAINNAME_OVERFLOW:
+	case LDNS_STATUS_DOMAINNAME_UNDERFLOW:
+	case LDNS_STATUS_EMPTY_LABEL:
+		return IOTDNS_P_DNS_BAD_NAME;
+	default:
+		return IOTDNS_P_DNS_MALFORMED;
+	}
+}
+
+/* Walks the OPT RDATA (a list of {code, length, data}) with bounds checks. */
+static void parse_edns_options(struct iotdns_dns_msg *m, const uint8_t *d, size_t size)
+{
+	size_t off = 0;
+
+	while (size - off >= 4) {
+		uint16_t code = rd16(d + off), olen = rd16(d + off + 2);
+		const uint8_t *v = d + off + 4;
+
+		if (olen > size - off - 4)
+			break; /* option runs past the RDATA: ignore the rest */
+		if (m->edns.noptions < IOTDNS_DNS_MAX_OPTIONS)
+			m->edns.option_codes[m->edns.noptions] = code;
+		if (m->edns.noptions < UINT16_MAX)
+			m->edns.noptions++;
+		switch (code) {
+		case IOTDNS_EDNS_ECS:
+			if (olen >= 4) {
+				m->edns.has_ecs = true;
+				m->edns.ecs_family = rd16(v);
+				m->edns.ecs_source_prefix = v[2];
+				m->edns.ecs_scope_prefix = v[3];
+			}
+			break;
+		case IOTDNS_EDNS_COOKIE:
+			m->edns.has_cookie = true;
+			m->edns.cookie_len = (uint8_t)(olen > 255 ? 255 : olen);
+			break;
+		case IOTDNS_EDNS_PADDING:
+			m->edns.has_padding = true;
+			m->edns.padding_len = olen;
+			break;
+		default:
+			break;
+		}
+		off += 4u + olen;
+	}
+}
+
+/* Copies one answer record; returns its TTL. */
+static void copy_answer(struct iotdns_dns_answer *a, const ldns_rr *rr)
+{
+	const ldns_rdf *rd;
+	size_t target_idx = 0;
+	bool has_target = false;
+	struct name_info info;
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+
+	a->type = (uint16_t)ldns_rr_get_type(rr);
+	a->rclass = (uint16_t)ldns_rr_get_class(rr);
+	a->ttl = ldns_rr_ttl(rr);
+	if (owner)
+		name_to_text(ldns_rdf_data(owner), ldns_rdf_size(owner), a->owner, true, &info);
+	else
+		a->owner[0] = '\0';
+	a->addr.family = 0;
+	a->target[0] = '\0';
+
+	switch (a->type) {
+	case IOTDNS_T_A:
+		rd = ldns_rr_rdf(rr, 0);
+		if (rd && ldns_rdf_size(rd) == 4)
+			iotdns_addr_set4(&a->addr, ldns_rdf_data(rd));
+		break;
+	case IOTDNS_T_AAAA:
+		rd = ldns_rr_rdf(rr, 0);
+		if (rd && ldns_rdf_size(rd) == 16)
+			iotdns_addr_set6(&a->addr, ldns_rdf_data(rd));
+		break;
+	case IOTDNS_T_CNAME:
+	case IOTDNS_T_PTR:
+	case IOTDNS_T_NS:
+	case LDNS_RR_TYPE_DNAME:
+		has_target = true;
+		break;
+	case IOTDNS_T_MX:
+		target_idx = 1;
+		has_target = true;
+		break;
+	case IOTDNS_T_SRV:
+		target_idx = 3;
+		has_target = true;
+		break;
+	default:
+		break;
+	}
+	if (has_target && target_idx < ldns_rr_rd_count(rr))
+		rdf_name(ldns_rr_rdf(rr, target_idx), a->target);
+}
+
+int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t len,
+		     const struct iotdns_dns_msg **out, enum iotdns_problem *problem)
+{
+	struct iotdns_dns_msg *m = &p->msg;
+	ldns_pkt *pkt = NULL;
+	ldns_status st;
+	int rc = IOTDNS_EMALFORMED;
+	size_t n;
+
+	*out = NULL;
+	if (len < LDNS_HEADER_SIZE) {
+		*problem = IOTDNS_P_DNS_TRUNCATED;
+		return IOTDNS_EMALFORMED;
+	}
+	if (len > 65535) { /* no transport carries more; keeps offsets in range */
+		*problem = IOTDNS_P_DNS_MALFORMED;
+		return IOTDNS_EMALFORMED;
+	}
+
+	if (IOTDNS_UNLIKELY(walk_message(wire, len) == WALK_LOOP)) {
+		*problem = IOTDNS_P_DNS_COMPRESSION_LOOP;
+		goto done;
+	}
+	st = ldns_wire2pkt(&pkt, wire, len);
+	if (st != LDNS_STATUS_OK || !pkt) {
+		*problem = map_status(st == LDNS_STATUS_OK ? LDNS_STATUS_ERR : st);
+		goto done;
+	}
+
+	/* Header, straight from the wire (the counts are what the header says). */
+	m->size = len;
+	m->id = rd16(wire);
+	m->flags = rd16(wire + 2);
+	m->qr = (m->flags & 0x8000) != 0;
+	m->opcode = (m->flags >> 11) & 0x0f;
+	m->aa = (m->flags & 0x0400) != 0;
+	m->tc = (m->flags & 0x0200) != 0;
+	m->rd = (m->flags & 0x0100) != 0;
+	m->ra = (m->flags & 0x0080) != 0;
+	m->ad = (m->flags & 0x0020) != 0;
+	m->cd = (m->flags & 0x0010) != 0;
+	m->rcode = m->flags & 0x000f;
+	m->qdcount = rd16(wire + 4);
+	m->ancount = rd16(wire + 6);
+	m->nscount = rd16(wire + 8);
+	m->arcount = rd16(wire + 10);
+
+	/* Question. */
+	m->has_question = false;
+	m->qname[0] = m->qname_raw[0] = '\0';
+	m->qname_wire_len = 0;
+	m->qname_labels = 0;
+	m->qtype = m->qclass = 0;
+	m->qu = false;
+	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) > 0) {
+		const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+		const ldns_rdf *owner = ldns_rr_owner(q);
+		struct name_info info;
+
+		if (owner && name_to_text(ldns_rdf_data(owner), ldns_rdf_size(owner),
+					  m->qname_raw, false, &info)) {
+			uint16_t qclass = (uint16_t)ldns_rr_get_class(q);
+
+			/* lower-casing the escaped text is lower-casing the name:
+			 * escapes contain no letters */
+			for (size_t i = 0;; i++) {
+				char c = m->qname_raw[i];
+				m->qname[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+				if (!c)
+					break;
+			}
+			m->has_question = true;
+			m->qname_wire_len = (uint8_t)info.wire_len;
+			m->qname_labels = info.labels;
+			m->qtype = (uint16_t)ldns_rr_get_type(q);
+			m->qclass = qclass & 0x7fff;
+			m->qu = (qclass & 0x8000) != 0;
+		}
+	}
+
+	/* EDNS (OPT pseudo-record). */
+	m->edns.present = ldns_pkt_edns(pkt);
+	m->edns.noptions = 0;
+	m->edns.has_ecs = m->edns.has_cookie = m->edns.has_padding = false;
+	if (m->edns.present) {
+		const ldns_rdf *data = ldns_pkt_edns_data(pkt);
+
+		m->edns.udp_size = ldns_pkt_edns_udp_size(pkt);
+		m->edns.version = ldns_pkt_edns_version(pkt);
+		m->edns.ext_rcode = ldns_pkt_edns_extended_rcode(pkt);
+		m->edns.do_bit = ldns_pkt_edns_do(pkt);
+		m->rcode |= (uint16_t)(m->edns.ext_rcode << 4);
+		if (data)
+			parse_edns_options(m, ldns_rdf_data(data), ldns_rdf_size(data));
+	} else {
+		m->edns.udp_size = 0;
+		m->edns.version = 0;
+		m->edns.ext_rcode = 0;
+		m->edns.do_bit = false;
+	}
+
+	/* Answers. */
+	m->nanswers = 0;
+	m->has_min_ttl = false;
+	m->min_ttl = 0;
+	m->n_addr_answers = 0;
+	n = ldns_rr_list_rr_count(ldns_pkt_answer(pkt));
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(pkt), i);
+		uint32_t ttl = ldns_rr_ttl(rr);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+
+		if (!m->has_min_ttl || ttl < m->min_ttl)
+			m->min_ttl = ttl;
+		m->has_min_ttl = true;
+		if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA)
+			m->n_addr_answers++;
+		if (m->nanswers < IOTDNS_DNS_MAX_ANSWERS)
+			copy_answer(&m->answers[m->nanswers++], rr);
+	}
+
+	/* Authority: the SOA of a negative answer. */
+	m->soa.present = false;
+	m->soa.zone[0] = '\0';
+	n = ldns_rr_list_rr_count(ldns_pkt_authority(pkt));
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_authority(pkt), i);
+		const ldns_rdf *minimum;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7)
+			continue;
+		minimum = ldns_rr_rdf(rr, 6);
+		if (!minimum || ldns_rdf_size(minimum) != 4)
+			continue;
+		m->soa.present = true;
+		m->soa.ttl = ldns_rr_ttl(rr);
+		m->soa.minimum = rd32(ldns_rdf_data(minimum));
+		rdf_name(ldns_rr_owner(rr), m->soa.zone);
+		break;
+	}
+
+	*out = m;
+	rc = IOTDNS_OK;
+done:
+	if (pkt)
+		ldns_pkt_free(pkt);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names of types and rcodes                                           */
+/* ------------------------------------------------------------------ */
+
+const char *iotdns_rrtype_name(uint16_t type, char buf[16])
+{
+	switch (type) {
+	case IOTDNS_T_A: return "A";
+	case IOTDNS_T_NS: return "NS";
+	case IOTDNS_T_CNAME: return "CNAME";
+	case IOTDNS_T_SOA: return "SOA";
+	case IOTDNS_T_PTR: return "PTR";
+	case IOTDNS_T_HINFO: return "HINFO";
+	case IOTDNS_T_MX: return "MX";
+	case IOTDNS_T_TXT: return "TXT";
+	case IOTDNS_T_AAAA: return "AAAA";
+	case IOTDNS_T_SRV: return "SRV";
+	case IOTDNS_T_OPT: return "OPT";
+	case IOTDNS_T_DS: return "DS";
+	case IOTDNS_T_RRSIG: return "RRSIG";
+	case IOTDNS_T_NSEC: return "NSEC";
+	case IOTDNS_T_DNSKEY: return "DNSKEY";
+	case IOTDNS_T_SVCB: return "SVCB";
+	case IOTDNS_T_HTTPS: return "HTTPS";
+	case IOTDNS_T_ANY: return "ANY";
+	default: {
+		/* ldns knows the rest (static descriptor table, no allocation). */
+		const ldns_rr_descriptor *d = ldns_rr_descript(type);
+		if (d && d->_name && d->_type == type && strlen(d->_name) < 16 &&
+		    strncmp(d->_name, "TYPE", 4) != 0)
+			return d->_name;
+		snprintf(buf, 16, "TYPE%u", (unsigned)type);
+		return buf;
+	}
+	}
+}
+
+const char *iotdns_rcode_name(uint16_t rcode, char buf[16])
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI",
+	};
+
+	if (rcode < IOTDNS_ARRAY_LEN(names))
+		return names[rcode];
+	switch (rcode) {
+	case 16: return "BADVERS";
+	case 17: return "BADKEY";
+	case 18: return "BADTIME";
+	case 19: return "BADMODE";
+	case 20: return "BADNAME";
+	case 21: return "BADALG";
+	case 22: return "BADTRUNC";
+	case 23: return "BADCOOKIE";
+	default:
+		snprintf(buf, 16, "RCODE%u", (unsigned)rcode);
+		return buf;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* SHA-256                                                             */
+/* ------------------------------------------------------------------ */
+
+void iotdns_sha256_init(struct iotdns_sha256 *h)
+{
+	ldns_sha256_init((ldns_sha256_CTX *)(void *)h);
+}
+
+void iotdns_sha256_update(struct iotdns_sha256 *h, const void *data, size_t len)
+{
+	ldns_sha256_update((ldns_sha256_CTX *)(void *)h, data, len);
+}
+
+void iotdns_sha256_final(struct iotdns_sha256 *h, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t d[LDNS_SHA256_DIGEST_LENGTH];
+
+	ldns_sha256_final(d, (ldns_sha256_CTX *)(void *)h);
+	for (size_t i = 0; i < sizeof(d); i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[64] = '\0';
+}

@@ -1,0 +1,54 @@
+/* iotdns - private parts of the SQLite store shared by store.c (write side)
+ * and store_read.c (read side). Not installed, not a contract. */
+#ifndef IOTDNS_STORE_INTERNAL_H
+#define IOTDNS_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "iotdns/store.h"
+
+/* The prepared statements of the write side, created once at open. */
+enum store_stmt {
+	ST_INPUT_SEEN,
+	ST_RUN_BEGIN,
+	ST_RUN_UPDATE,
+	ST_RUN_END,
+	ST_INPUT_UPSERT,
+	ST_DEVICE_UPSERT,
+	ST_DEVICE_ID,
+	ST_DEVICE_RUN_UPSERT,
+	ST_ADDR_UPSERT,
+	ST_RESOLVER_INSERT,
+	ST_RESOLVER_ENRICH,
+	ST_RESOLVER_ID,
+	ST_DEVRES_UPSERT,
+	ST_NAME_UPSERT,
+	ST_SESSION_UPSERT,
+	ST_DHCP_UPSERT,
+	ST_COUNT
+};
+
+/* Address -> resolvers.id, valid during one flush (rebuilt each time, so a
+ * rolled-back flush never leaves stale ids behind). Open addressing. */
+struct store_resolver_slot {
+	struct iotdns_addr addr;
+	int64_t id;                   /* 0 = empty slot */
+};
+
+struct iotdns_store {
+	sqlite3 *db;
+	char *path;                   /* owned copy, for messages */
+	sqlite3_stmt *st[ST_COUNT];   /* owned, finalized at close */
+	uint32_t res_cap;             /* power of two */
+	uint32_t res_n;
+	struct store_resolver_slot *res; /* owned */
+};
+
+/* Maps a SQLite failure to an IOTDNS_E* code with a message naming the path:
+ * SQLITE_BUSY/LOCKED -> IOTDNS_EBUSY, everything else -> IOTDNS_ESTORE. */
+int iotdns_store_fail(struct iotdns_store *s, int sqlite_rc, const char *what, struct iotdns_err *err);
+
+/* ISO-8601 UTC with microseconds: "2024-05-01T10:00:00.123456Z". */
+void iotdns_store_iso_time(int64_t us, char buf[40]);
+
+#endif
