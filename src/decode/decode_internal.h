@@ -25,7 +25,7 @@ static inline uint32_t iotdns_be32(const uint8_t *p)
 
 /* Bounds that keep the decoders' work per packet constant. */
 #define IOTDNS_MAX_VLAN_TAGS 4   /* tags decoded in front of the payload; more: skipped */
-#define IOTDNS_MAX_IPV6_EXT 16   /* IPv6 extension headers walked; more: BAD_IPV6_EXT */
+#define IOTDNS_MAX_IPV6_EXT 16   /* IPv6 extension headers walked; a 17th: BAD_IPV6_EXT */
 
 /* One fragment handed from ip.c to frag.c. pkt->src/dst are already set. */
 struct iotdns_frag_in {

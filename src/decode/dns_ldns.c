@@ -466,7 +466,7 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 			 * escapes contain no letters */
 			for (size_t i = 0;; i++) {
 				char c = m->qname_raw[i];
-				m->qname[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+				m->qname[i] = (char)(c + ((unsigned)(c - 'A') < 26u) * 32);
 				if (!c)
 					break;
 			}

@@ -146,7 +146,7 @@ static enum iotdns_dec_result ipv6_walk(struct iotdns_decoder *d, struct iotdns_
 	/* a header running past our bytes: the snap length, or a broken chain */
 	const enum iotdns_problem cutp = short_by_cut ? IOTDNS_P_TRUNCATED_IP : IOTDNS_P_BAD_IPV6_EXT;
 
-	for (unsigned i = 0; i < IOTDNS_MAX_IPV6_EXT; i++) {
+	for (unsigned i = 0; i <= IOTDNS_MAX_IPV6_EXT; i++) {
 		uint32_t hl;
 		switch (nh) {
 		case IPPROTO_HOPOPTS_V:

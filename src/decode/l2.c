@@ -181,11 +181,14 @@ static enum iotdns_dec_result decode_null(struct iotdns_decoder *d, struct iotdn
 
 /* Linux cooked capture: one link address, the sender's. It is a MAC when it
  * is 6 bytes long, the packet type is one of host/broadcast/multicast/
- * otherhost/outgoing (0..4) and the device is not the loopback. */
+ * otherhost/outgoing (0..4), the device is not the loopback and the address
+ * is not all zero (virtual devices). */
 static inline void sll_mac(struct iotdns_pkt *pkt, uint16_t pkttype, uint16_t hatype,
 			   uint16_t halen, const uint8_t *addr)
 {
-	if (halen == 6 && pkttype <= SLL_PKT_OUTGOING && hatype != ARPHRD_LOOPBACK_VAL) {
+	static const uint8_t zero[6];
+	if (halen == 6 && pkttype <= SLL_PKT_OUTGOING && hatype != ARPHRD_LOOPBACK_VAL &&
+	    memcmp(addr, zero, 6) != 0) {
 		memcpy(pkt->src_mac, addr, 6);
 		memset(pkt->dst_mac, 0, 6);
 		pkt->has_mac = true;

@@ -364,9 +364,12 @@ static void dns_response(struct iotdns_engine *e, const struct iotdns_pkt *p, co
 		.pkt = p, .msg = m, .input_name = iotdns_engine_input_name(e, p->input), .proto = proto,
 		.transport = transport,
 	};
-	/* a local device answering unicast DNS is a responder */
+	/* A local host answering unicast DNS is recorded as a responder: on the
+	 * device it is, or as a new device when it answers a non-local address
+	 * (exposure to the outside). The local resolver answering devices is
+	 * not made a device by that alone. */
 	if (proto == IOTDNS_PROTO_DNS && iotdns_addr_is_local(&p->src)) {
-		struct iotdns_device *resp = device_of_sender(e, p, true);
+		struct iotdns_device *resp = device_of_sender(e, p, !iotdns_addr_is_local(&p->dst));
 		if (resp) {
 			resp->responses_sent++;
 			resp->responses_sent_bytes += m->size;

@@ -320,8 +320,11 @@ TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 class Tcp:
     @staticmethod
-    def segment(src, dst, sport, dport, seq, ack, flags, payload=b'', window=64240, syn_opts=False):
+    def segment(src, dst, sport, dport, seq, ack, flags, payload=b'', syn_opts=False):
         opts = b''
+        window = 502            # x128 (window scale 7) after the handshake
+        if flags & TCP_SYN:
+            window = 64240
         if syn_opts:   # MSS 1460, NOP, NOP, SACK permitted, NOP, window scale 7
             opts = struct.pack('!BBH', 2, 4, 1460) + b'\x01\x01\x04\x02' + b'\x01\x03\x03\x07'
         off = (20 + len(opts)) // 4
@@ -788,6 +791,7 @@ class QuerySpec:
         self.until = None
         self.count = None
         self.tcp = False
+        self.via = None                 # resolver address forced for this query
 
 
 class Activity:
@@ -1184,8 +1188,14 @@ class Scenario:
             rest = t[i:]
             tcp = 'tcp' in rest
             rest = [x for x in rest if x != 'tcp']
+            via = None
+            if 'via' in rest:
+                j = rest.index('via')
+                via = ip_bytes(rest[j + 1])
+                self.resolver(via)
+                rest = rest[:j] + rest[j + 2:]
             s = self._sched(rest, n)
-            s.name, s.tcp = q.name, tcp
+            s.name, s.tcp, s.via = q.name, tcp, via
             s.types = groups or [(1,)]
             d.queries.append(s)
         elif k in ('mdns', 'llmnr', 'dot', 'doh', 'open-responder', 'tcp-exchange'):
@@ -1245,14 +1255,16 @@ class Scenario:
                 raise ScenarioError('device %s has no mac' % d.name)
             if d.mac is None:
                 d.mac = bytes.fromhex('02') + hashlib.sha256(d.name.encode()).digest()[:5]
-            if d.ip is None:
-                raise ScenarioError('device %s has no ip' % d.name)
+            if d.ip is None and d.ip6 is None:
+                raise ScenarioError('device %s has no ip or ipv6' % d.name)
             d.network = self.networks[d.network] if d.network else first
             if not d.vlans:
                 d.vlans = d.network.vlans
             if not d.boots:
                 d.boots = [(0, True)]
             d.boots.sort()
+            if d.ip is None and any(dhcp for _, dhcp in d.boots):
+                raise ScenarioError('device %s boots with DHCP but has no ip' % d.name)
         for net in self.networks.values():
             for a in net.dns + net.rdnss + net.dhcpv6_dns:
                 self.resolver(a)
@@ -1293,7 +1305,8 @@ class Truth:
     def __init__(self, dev):
         self.dev = dev
         self.d = {
-            'device': dev.name, 'mac': fmt_mac(dev.mac), 'ip': ip_text(dev.ip),
+            'device': dev.name, 'mac': fmt_mac(dev.mac),
+            'ip': ip_text(dev.ip) if dev.ip else None, 'ipv6': ip_text(dev.ip6) if dev.ip6 else None,
             'vlan': list(dev.vlans), 'queries': 0, 'tcp_queries': 0, 'retransmissions': 0,
             'responses': 0, 'unanswered': 0, 'cache_hits': 0, 'mdns_queries': 0,
             'mdns_responses': 0, 'llmnr_queries': 0, 'responses_sent': 0,
@@ -1432,8 +1445,9 @@ class DeviceRun:
         self.truth = Truth(dev)
         net = dev.network
         self.net = net
-        self.me = Endpoint(dev.mac, dev.ip, dev.vlans, dev.ttl)
-        self.me.ext = dev.ext
+        self.me = Endpoint(dev.mac, dev.ip, dev.vlans, dev.ttl) if dev.ip else None
+        if self.me:
+            self.me.ext = dev.ext
         self.me6 = Endpoint(dev.mac, dev.ip6, dev.vlans, dev.ttl) if dev.ip6 else None
         if self.me6:
             self.me6.ext = dev.ext
@@ -1512,7 +1526,8 @@ class DeviceRun:
         for q in dev.queries:
             for t in self.times(q, t0, ready, t_end):
                 for group in q.types:
-                    self.push(t, self.ask, q.name, group, 'tcp' if q.tcp else 'udp', 'app', None)
+                    self.push(t, self.ask, q.name, group, 'tcp' if q.tcp else 'udp', 'app',
+                              [q.via] if q.via else None)
         for a in dev.activities:
             for t in self.times(a.sched, t0, ready, t_end):
                 self.push(t, getattr(self, 'act_' + a.kind.replace('-', '_')), a.args)
