@@ -127,6 +127,9 @@ my $tree = MaxMind::DB::Writer::Tree->new(
 	languages             => ['en'],
 	description           => { en => 'iotdns: well-known public DNS resolvers (rules/resolvers.txt)' },
 	alias_ipv6_to_ipv4    => 1,
+	# store exactly what the file lists (the default would silently drop
+	# entries in reserved ranges)
+	remove_reserved_networks => 0,
 	map_key_type_callback => sub { $field_types{ $_[0] } },
 );
 

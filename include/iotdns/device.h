@@ -129,6 +129,7 @@ struct iotdns_device {
 	uint64_t retransmissions;
 	uint64_t responses_sent;      /* DNS responses this device sent (it is a responder) */
 	uint64_t responses_sent_bytes;
+	uint64_t requests_received;   /* DNS queries from outside addressed to it */
 	uint64_t requests_received_bytes;
 
 	/* addresses used, oldest first; bounded by limits.max_addrs_per_device */

@@ -2,7 +2,7 @@
  *
  * A transaction is keyed by (client address, client port, server address,
  * server port, DNS ID, question type, question-name hash). A query whose
- * question (device, name, type) is already waiting for an answer within
+ * question (device, server, name, type) is already waiting for an answer within
  * limits.retransmit_window_us is a retransmission: with the same key it is
  * counted on the open transaction, with another ID or port it opens its own
  * transaction marked as a retry. Transactions not answered within

@@ -51,7 +51,7 @@ const char *iotdns_dlt_name(int dlt, char buf[32])
 	if (!name && dlt == LINKTYPE_RAW_VALUE)
 		name = "RAW";
 	if (name)
-		snprintf(buf, 32, "%.20s (%d)", name, dlt);
+		snprintf(buf, 32, "%s (%d)", name, dlt); /* long names are cut at 31 bytes */
 	else
 		snprintf(buf, 32, "linktype %d", dlt);
 	return buf;

@@ -43,9 +43,11 @@ struct tcp_stream {
 	uint16_t sport, dport;
 	bool in_use;
 	bool synced;        /* base is a message boundary we trust */
+	bool have_isn;      /* synchronised by a SYN (isn valid) */
 	uint8_t nranges, nstarts;
 	uint32_t hnext;     /* hash chain (slot index) */
 	uint32_t prev, next;/* LRU list, least recently used first; next links the free list */
+	uint32_t isn;       /* sequence number of the SYN that synchronised us */
 	uint32_t base;      /* sequence number of buf[0] */
 	uint32_t len;       /* in-order bytes at buf[0..len) */
 	uint32_t skip;      /* in-order bytes still to discard (message over the cap) */
@@ -224,6 +226,7 @@ static uint32_t stream_new(struct iotdns_tcp_table *t, const struct iotdns_pkt *
 	s->dport = pkt->dport;
 	s->in_use = true;
 	s->synced = false;
+	s->have_isn = false;
 	s->nranges = s->nstarts = 0;
 	s->base = s->len = s->skip = 0;
 	b = key_bucket(t, &s->src, &s->dst, s->sport, s->dport);
@@ -264,11 +267,17 @@ static bool stream_reserve(const struct iotdns_tcp_table *t, struct tcp_stream *
  *    have: an opcode that exists (0 QUERY, 1 IQUERY, 2 STATUS, 4 NOTIFY,
  *    5 UPDATE, 6 DSO), QDCOUNT <= 1 (true of every real query and answer),
  *    and section counts that fit in L (a question takes >= 5 bytes, a
- *    record >= 11).
+ *    record >= 11);
+ *  - a standard query (QR 0, opcode 0) has exactly one question, RCODE 0
+ *    and no answers (this rejects a bare DNS message whose prefix was lost:
+ *    read one field off, its QDCOUNT 1 becomes flags with RCODE 1);
+ *  - with a question, the bytes of its name that we hold must be labels of
+ *    at most 63 bytes (no compression pointer: nothing precedes it), within
+ *    255 bytes, ending inside the message.
  * Data shorter than that is not trusted: we wait for a later segment. */
 static bool plausible(const uint8_t *p, uint32_t n)
 {
-	uint32_t L, opcode, qd, rrs;
+	uint32_t L, opcode, qd, rrs, end, i, namelen = 0;
 
 	if (n < 2)
 		return false;
@@ -285,8 +294,24 @@ static bool plausible(const uint8_t *p, uint32_t n)
 	qd = iotdns_be16(p + 6);
 	if (qd > 1)
 		return false;
+	if (!(p[4] & 0x80) && opcode == 0 && (qd != 1 || (p[5] & 0x0f) || iotdns_be16(p + 8)))
+		return false;
 	rrs = (uint32_t)iotdns_be16(p + 8) + iotdns_be16(p + 10) + iotdns_be16(p + 12);
-	return qd * 5 + rrs * 11 <= L - DNS_HEADER;
+	if (qd * 5 + rrs * 11 > L - DNS_HEADER)
+		return false;
+	if (!qd)
+		return true;
+	end = IOTDNS_MIN(n, 2 + L); /* the question name, as far as we hold it */
+	for (i = 2 + DNS_HEADER; i < end; i += 1 + p[i]) {
+		if (p[i] > 63)
+			return false;
+		if (p[i] == 0)
+			return i + 5 <= 2 + L; /* root label, then type and class */
+		namelen += 1 + p[i];
+		if (namelen > 255)
+			return false;
+	}
+	return n < 2 + L; /* ran out of held bytes: fine so far; else unterminated */
 }
 
 static void stream_unsync(struct tcp_stream *s)
@@ -332,10 +357,12 @@ static void stream_shift(struct tcp_stream *s, uint32_t k)
 	s->nstarts = (uint8_t)j;
 }
 
-/* Moves held ranges that now touch the in-order data into it. */
+/* Moves held ranges that now touch the in-order data into it. (Segment
+ * starts inside the in-order data are kept: after a bad length prefix they
+ * are where the stream may go on.) */
 static void stream_absorb(struct tcp_stream *s)
 {
-	unsigned j = 0, k = 0;
+	unsigned j = 0;
 
 	while (j < s->nranges && s->r[j].s <= s->len) {
 		if (s->r[j].e > s->len)
@@ -346,10 +373,6 @@ static void stream_absorb(struct tcp_stream *s)
 		memmove(s->r, s->r + j, sizeof(s->r[0]) * (s->nranges - j));
 		s->nranges = (uint8_t)(s->nranges - j);
 	}
-	for (unsigned i = 0; i < s->nstarts; i++)
-		if (s->starts[i] >= s->len)
-			s->starts[k++] = s->starts[i];
-	s->nstarts = (uint8_t)k;
 }
 
 /* Delivers the complete messages at the front of p[0..n) (in-order data of
@@ -394,41 +417,56 @@ static uint32_t deliver(struct iotdns_tcp_table *t, struct tcp_stream *s,
 	return pos;
 }
 
-/* Restarts the stream at the first held segment start that is plausible,
- * dropping the in-order data and everything held before it; delivers what
- * becomes complete. Leaves the stream unsynchronised when nothing qualifies. */
+/* Restarts the stream at the first held segment start at or after offset
+ * `from` that is plausible (looking at the contiguous bytes held after it),
+ * dropping everything before it, and delivers what becomes complete. Leaves
+ * the stream unsynchronised when no start qualifies. Each round consumes at
+ * least one byte, so the loop ends. */
 static void stream_resync(struct iotdns_tcp_table *t, struct tcp_stream *s,
-			  const struct iotdns_pkt *pkt)
+			  const struct iotdns_pkt *pkt, uint32_t from)
 {
 	s->skip = 0;
-	while (s->nranges) {
-		struct tcp_range r0 = s->r[0];
-		uint32_t c = NONE;
+	for (;;) {
+		uint32_t c = NONE, used;
+		unsigned k = 0; /* ranges before the one holding c */
 		bool bad;
 
-		for (unsigned i = 0; i < s->nstarts; i++) {
-			uint32_t st = s->starts[i];
-			if (st >= r0.s && st < r0.e && plausible(s->buf + st, r0.e - st)) {
-				c = st;
-				break;
+		for (unsigned i = 0; i < s->nstarts && c == NONE; i++) {
+			uint32_t st = s->starts[i], end;
+			if (st < from)
+				continue;
+			if (st < s->len) {
+				end = s->len;
+			} else {
+				while (k < s->nranges && s->r[k].e <= st)
+					k++;
+				if (k == s->nranges)
+					break;
+				if (st < s->r[k].s)
+					continue; /* cannot happen: starts lie in held data */
+				end = s->r[k].e;
 			}
+			if (plausible(s->buf + st, end - st))
+				c = st;
 		}
-		/* the range becomes in-order data (its bytes before c are junk) */
-		memmove(s->r, s->r + 1, sizeof(s->r[0]) * (s->nranges - 1));
-		s->nranges--;
-		s->len = r0.e;
 		if (c == NONE) {
-			stream_shift(s, r0.e); /* nothing to start from in this range */
-			continue;
+			stream_unsync(s);
+			return;
+		}
+		if (c >= s->len) {
+			/* ranges before r[k] and the in-order data are given up;
+			 * r[k] becomes the in-order data */
+			s->len = s->r[k].e;
+			memmove(s->r, s->r + k + 1, sizeof(s->r[0]) * (s->nranges - k - 1));
+			s->nranges = (uint8_t)(s->nranges - k - 1);
 		}
 		stream_shift(s, c);
-		stream_absorb(s);
-		stream_shift(s, deliver(t, s, pkt, s->buf, s->len, &bad));
+		used = deliver(t, s, pkt, s->buf, s->len, &bad);
+		stream_shift(s, used);
 		if (!bad)
 			return;
-		stream_shift(s, s->len); /* bad length: drop the in-order data, try the next range */
+		from = 1; /* the bad prefix is now at 0 */
 	}
-	stream_unsync(s);
 }
 
 /* Declares the hole in front of the held data unfillable. */
@@ -436,7 +474,7 @@ static void stream_gap(struct iotdns_tcp_table *t, struct tcp_stream *s,
 		       const struct iotdns_pkt *pkt)
 {
 	iotdns_stats_problem(t->st, IOTDNS_P_TCP_GAP);
-	stream_resync(t, s, pkt);
+	stream_resync(t, s, pkt, s->len); /* the partial message before the hole is lost */
 }
 
 /* Holds out-of-order data at window offset off (> len, off + n <= bufcap). */
@@ -516,8 +554,7 @@ static void stream_append(struct iotdns_tcp_table *t, struct tcp_stream *s,
 		if (bad) {
 			/* nothing after a broken prefix can be trusted until a
 			 * held segment start (or a later segment) looks right */
-			stream_shift(s, s->len);
-			stream_resync(t, s, pkt);
+			stream_resync(t, s, pkt, 1);
 			return;
 		}
 	}
@@ -673,16 +710,16 @@ void iotdns_tcp_segment(struct iotdns_tcp_table *t, const struct iotdns_pkt *pkt
 	s->last_input = pkt->input;
 
 	if (fl & IOTDNS_TCP_SYN) {
-		uint32_t isn1 = seq + 1;
-		if (!s->synced || (int32_t)(isn1 - s->base) > 0 ||
-		    (isn1 != s->base && s->len == 0 && s->nranges == 0)) {
-			/* a new connection (or the first sight of this one) */
+		if (!s->have_isn || s->isn != seq) {
+			/* a new connection on this 4-tuple, or the first SYN we see */
 			if (s->synced && s->nranges)
 				iotdns_stats_problem(t->st, IOTDNS_P_TCP_GAP);
-			sync_at(s, isn1);
+			sync_at(s, seq + 1);
+			s->have_isn = true;
+			s->isn = seq;
 		}
 		/* else a retransmitted SYN: nothing to do */
-		seq = isn1; /* SYN data (TCP Fast Open) starts after the SYN */
+		seq++; /* SYN data (TCP Fast Open) starts after the SYN */
 	}
 	end_seq = seq + n;
 	if (n && !(fl & IOTDNS_TCP_RST))

@@ -66,14 +66,18 @@ static bool key_eq(const struct iotdns_txn *a, const struct iotdns_txn *b)
 	       iotdns_addr_eq(&a->client, &b->client) && iotdns_addr_eq(&a->server, &b->server);
 }
 
+/* The question key: device, server, name and type. The same question sent
+ * to another resolver at the same time is a parallel query, not a retry. */
 static uint64_t q_hash(const struct iotdns_txn *t)
 {
-	return mix(t->qname_hash ^ mix(((uint64_t)(t->dev ? t->dev->idx : 0) << 16) | t->qtype));
+	return mix(t->qname_hash ^ mix(((uint64_t)(t->dev ? t->dev->idx : 0) << 16) | t->qtype) ^
+		   iotdns_addr_hash(&t->server));
 }
 
 static bool q_eq(const struct iotdns_txn *a, const struct iotdns_txn *b)
 {
-	return a->dev == b->dev && a->qtype == b->qtype && a->qname_hash == b->qname_hash;
+	return a->dev == b->dev && a->qtype == b->qtype && a->qname_hash == b->qname_hash &&
+	       iotdns_addr_eq(&a->server, &b->server);
 }
 
 static int index_init(struct index *x, uint32_t cap)

@@ -295,9 +295,23 @@ static void on_txn_done(void *ctx, const struct iotdns_txn *txn)
 			e->chk[i].self->on_txn(&e->chk[i], dev, dev->chk_state[i], txn);
 }
 
+/* A query from a public IPv4 address to a private one came in from outside
+ * (through the router): its sender is not a device of this network. */
+static bool inbound_query(const struct iotdns_pkt *p)
+{
+	return p->src.family == 4 && p->dst.family == 4 && !iotdns_addr_is_local(&p->src) &&
+	       iotdns_addr_is_local(&p->dst) && !iotdns_addr_is_multicast(&p->dst);
+}
+
 static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const struct iotdns_dns_msg *m,
 		      uint8_t proto, unsigned transport)
 {
+	if (inbound_query(p)) {
+		struct iotdns_device *target = device_of_receiver(e, p);
+		if (target)
+			target->requests_received++, target->requests_received_bytes += m->size;
+		return;
+	}
 	struct iotdns_device *dev = device_of_sender(e, p, true);
 	if (!dev)
 		return;

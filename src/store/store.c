@@ -27,6 +27,8 @@
 
 #define STORE_BUSY_TIMEOUT_MS 3000
 #define STORE_APPLICATION_ID 0x696f7464 /* "iotd" */
+/* page cache: a flush of a large table stays in memory until COMMIT */
+#define STORE_CACHE_KIB "32768"
 
 /* ---- schema ------------------------------------------------------------ */
 
@@ -164,7 +166,6 @@ static const char schema_v1[] =
 	"  nodata INTEGER NOT NULL DEFAULT 0,\n"
 	"  PRIMARY KEY (device_id, run_id, name)\n"
 	") WITHOUT ROWID;\n"
-	"CREATE INDEX names_name ON names(name);\n"
 	"CREATE TABLE sessions (\n"
 	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,\n"
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
@@ -273,6 +274,25 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == IOTDNS_SCHEMA_VERSI
 
 /* ---- statements ---------------------------------------------------------- */
 
+/* names is the bulk of a flush: its upsert also exists as one statement of
+ * NAME_BATCH rows (NAME_BATCH * NAME_COLS parameters stay below SQLite's
+ * historical limit of 999). */
+#define NAME_COLS 16
+#define NAME_INSERT                                                                            \
+	"INSERT INTO names (device_id, run_id, name, queries, responses, qtypes, first_seen, "  \
+	"last_seen, ttl_min, ttl_max, ttl_last, rcode_noerror, rcode_nxdomain, "               \
+	"rcode_servfail, rcode_other, nodata) VALUES "
+#define NAME_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define NAME_CONFLICT                                                                          \
+	" ON CONFLICT (device_id, run_id, name) DO UPDATE SET queries = excluded.queries, "    \
+	"responses = excluded.responses, qtypes = excluded.qtypes, "                           \
+	"first_seen = excluded.first_seen, last_seen = excluded.last_seen, "                   \
+	"ttl_min = excluded.ttl_min, ttl_max = excluded.ttl_max, "                             \
+	"ttl_last = excluded.ttl_last, rcode_noerror = excluded.rcode_noerror, "               \
+	"rcode_nxdomain = excluded.rcode_nxdomain, rcode_servfail = excluded.rcode_servfail, " \
+	"rcode_other = excluded.rcode_other, nodata = excluded.nodata"
+_Static_assert(NAME_BATCH * NAME_COLS < 999, "batch within SQLITE_MAX_VARIABLE_NUMBER");
+
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INPUT_SEEN] =
 		"SELECT run_id FROM inputs WHERE sha256 = ?1 AND status IN ('ok', 'truncated') "
@@ -347,18 +367,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"flows_doq = excluded.flows_doq, flows_doh = excluded.flows_doh, "
 		"first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
 		"provided_by = excluded.provided_by",
-	[ST_NAME_UPSERT] =
-		"INSERT INTO names (device_id, run_id, name, queries, responses, qtypes, first_seen, "
-		"last_seen, ttl_min, ttl_max, ttl_last, rcode_noerror, rcode_nxdomain, "
-		"rcode_servfail, rcode_other, nodata) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
-		"ON CONFLICT (device_id, run_id, name) DO UPDATE SET queries = excluded.queries, "
-		"responses = excluded.responses, qtypes = excluded.qtypes, "
-		"first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
-		"ttl_min = excluded.ttl_min, ttl_max = excluded.ttl_max, "
-		"ttl_last = excluded.ttl_last, rcode_noerror = excluded.rcode_noerror, "
-		"rcode_nxdomain = excluded.rcode_nxdomain, rcode_servfail = excluded.rcode_servfail, "
-		"rcode_other = excluded.rcode_other, nodata = excluded.nodata",
+	[ST_NAME_UPSERT] = NAME_INSERT NAME_ROW NAME_CONFLICT,
 	[ST_SESSION_UPSERT] =
 		"INSERT INTO sessions (device_id, run_id, idx, start_reason, started, ended, queries) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -398,8 +407,8 @@ int iotdns_store_fail(struct iotdns_store *s, int rc, const char *what, struct i
 			return iotdns_err_set(err, IOTDNS_ESTORE,
 					      "%s: disk full: %s failed (%s)", path, what,
 					      strerror(sys));
-		return iotdns_err_set(err, IOTDNS_ESTORE, "%s: I/O error: %s failed (%s%s%s)", path,
-				      what, detail, sys ? ": " : "", sys ? strerror(sys) : "");
+		return iotdns_err_set(err, IOTDNS_ESTORE, "%s: I/O error: %s failed (%s, code %d%s%s)",
+				      path, what, detail, rc, sys ? ": " : "", sys ? strerror(sys) : "");
 	case SQLITE_NOTADB:
 		return iotdns_err_set(err, IOTDNS_ESTORE, "%s: file is not a SQLite database", path);
 	case SQLITE_CORRUPT:
@@ -521,33 +530,48 @@ static uint64_t now_us(void)
 
 /* ---- open / migrations ------------------------------------------------------ */
 
-static int migrate(struct iotdns_store *s, struct iotdns_err *err)
+/* Is the file ours (or empty)? Runs before anything is changed, so that
+ * somebody else's database is left exactly as it was. *version = the
+ * schema version found. */
+static int check_identity(struct iotdns_store *s, int64_t *version, struct iotdns_err *err)
 {
-	int64_t version = 0, app_id = 0, objects = 0;
+	int64_t app_id = 0, objects = 0;
 	int rc;
 
-	if ((rc = query_int(s, "PRAGMA user_version", &version, err)) != IOTDNS_OK)
+	/* the first statement reads the header: not-a-database and a lock held
+	 * by another process show up here */
+	if ((rc = query_int(s, "PRAGMA user_version", version, err)) != IOTDNS_OK)
 		return rc;
 	if ((rc = query_int(s, "PRAGMA application_id", &app_id, err)) != IOTDNS_OK)
 		return rc;
-	if (version > IOTDNS_SCHEMA_VERSION)
+	if (*version > IOTDNS_SCHEMA_VERSION)
 		return iotdns_err_set(err, IOTDNS_ESTORE,
 				      "%s: database schema version %lld is newer than this iotdns "
 				      "supports (%d); use a newer iotdns",
-				      s->path, (long long)version, IOTDNS_SCHEMA_VERSION);
-	if (version > 0 && app_id != STORE_APPLICATION_ID)
+				      s->path, (long long)*version, IOTDNS_SCHEMA_VERSION);
+	if (*version > 0 && app_id != STORE_APPLICATION_ID)
 		return iotdns_err_set(err, IOTDNS_ESTORE,
 				      "%s: not an iotdns database (application_id %lld)", s->path,
 				      (long long)app_id);
-	if (version == 0) {
+	if (*version == 0) {
 		rc = query_int(s, "SELECT count(*) FROM sqlite_master", &objects, err);
 		if (rc != IOTDNS_OK)
 			return rc;
 		if (objects > 0)
 			return iotdns_err_set(err, IOTDNS_ESTORE,
 					      "%s: not an iotdns database (it already holds %lld "
-					      "other tables or indexes)", s->path, (long long)objects);
+					      "tables, indexes or views of its own)", s->path,
+					      (long long)objects);
 	}
+	return IOTDNS_OK;
+}
+
+/* Applies migrations[version .. IOTDNS_SCHEMA_VERSION - 1], one transaction
+ * per step. */
+static int migrate(struct iotdns_store *s, int64_t version, struct iotdns_err *err)
+{
+	int rc;
+
 	for (int64_t v = version; v < IOTDNS_SCHEMA_VERSION; v++) {
 		char bump[96];
 		if ((rc = exec_sql(s, "BEGIN IMMEDIATE", "starting the schema migration", err)))
@@ -583,7 +607,7 @@ int iotdns_store_open(struct iotdns_store **out, const char *path, struct iotdns
 {
 	struct iotdns_store *s;
 	struct stat sb;
-	int64_t ignored;
+	int64_t ignored, version = 0;
 	int rc;
 
 	*out = NULL;
@@ -605,15 +629,37 @@ int iotdns_store_open(struct iotdns_store **out, const char *path, struct iotdns
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-	/* the first statement reads the header: not-a-database shows up here */
-	if ((rc = query_int(s, "PRAGMA journal_mode = WAL", &ignored, err)) ||
-	    (rc = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+	if ((rc = check_identity(s, &version, err)) ||
+	    (rc = query_int(s, "PRAGMA journal_mode = WAL", &ignored, err)) ||
+	    (rc = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+			   "PRAGMA cache_size = -" STORE_CACHE_KIB,
 			   "setting connection options", err)) ||
-	    (rc = migrate(s, err)))
+	    (rc = migrate(s, version, err)))
 		goto fail;
 	for (int i = 0; i < ST_COUNT; i++) {
 		int prc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					     &s->st[i], NULL);
+		if (prc != SQLITE_OK) {
+			rc = iotdns_store_fail(s, prc, "preparing statements", err);
+			goto fail;
+		}
+	}
+	{
+		static const char row_sep[] = ", " NAME_ROW;
+		size_t len = sizeof(NAME_INSERT NAME_ROW NAME_CONFLICT) +
+			     (NAME_BATCH - 1) * (sizeof(row_sep) - 1);
+		char *sql = malloc(len), *p = sql;
+		if (!sql) {
+			rc = iotdns_err_set(err, IOTDNS_ENOMEM, "%s: out of memory", path);
+			goto fail;
+		}
+		p += sprintf(p, "%s", NAME_INSERT NAME_ROW);
+		for (unsigned i = 1; i < NAME_BATCH; i++)
+			p += sprintf(p, "%s", row_sep);
+		sprintf(p, "%s", NAME_CONFLICT);
+		int prc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+					     &s->name_batch, NULL);
+		free(sql);
 		if (prc != SQLITE_OK) {
 			rc = iotdns_store_fail(s, prc, "preparing statements", err);
 			goto fail;
@@ -632,8 +678,10 @@ void iotdns_store_close(struct iotdns_store *s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	sqlite3_finalize(s->name_batch);
 	if (s->db)
 		sqlite3_close_v2(s->db);
+	free(s->seen);
 	free(s->res);
 	free(s->path);
 	free(s);
@@ -912,6 +960,7 @@ static int store_dev_resolver(struct iotdns_store *s, int64_t dev_id, int64_t ru
 
 /* ---- devices --------------------------------------------------------------- */
 
+/* "A,AAAA,..." for enum iotdns_qtype_bit bits (called per name: no printf). */
 static void qtypes_str(unsigned bits, char *buf, size_t size)
 {
 	static const char *const names[] = { "A", "AAAA", "HTTPS", "SVCB", "PTR",
@@ -921,43 +970,161 @@ static void qtypes_str(unsigned bits, char *buf, size_t size)
 	for (unsigned i = 0; i < IOTDNS_ARRAY_LEN(names); i++) {
 		if (!(bits & (1u << i)))
 			continue;
-		int w = snprintf(buf + len, size - len, "%s%s", len ? "," : "", names[i]);
-		if (w < 0 || (size_t)w >= size - len)
+		size_t n = strlen(names[i]);
+		if (len + n + 2 > size)
 			break;
-		len += (size_t)w;
+		if (len)
+			buf[len++] = ',';
+		memcpy(buf + len, names[i], n + 1);
+		len += n;
 	}
 }
 
-static int store_name(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
-		      const struct iotdns_dev_name *n, struct iotdns_err *err)
+/* Binds one names row at parameters base + 1 .. base + NAME_COLS. */
+static void bind_name(sqlite3_stmt *st, int base, int64_t dev_id, int64_t run_id,
+		      const struct iotdns_dev_name *n)
 {
-	sqlite3_stmt *st = s->st[ST_NAME_UPSERT];
 	char qtypes[64];
 
 	qtypes_str(n->qtypes, qtypes, sizeof(qtypes));
-	sqlite3_bind_int64(st, 1, dev_id);
-	sqlite3_bind_int64(st, 2, run_id);
-	sqlite3_bind_text(st, 3, n->name ? n->name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, n->queries);
-	sqlite3_bind_int64(st, 5, n->responses);
-	sqlite3_bind_text(st, 6, qtypes, -1, SQLITE_TRANSIENT);
-	bind_time(st, 7, n->first_us);
-	bind_time(st, 8, n->last_us);
+	sqlite3_bind_int64(st, base + 1, dev_id);
+	sqlite3_bind_int64(st, base + 2, run_id);
+	sqlite3_bind_text(st, base + 3, n->name ? n->name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, base + 4, n->queries);
+	sqlite3_bind_int64(st, base + 5, n->responses);
+	sqlite3_bind_text(st, base + 6, qtypes, -1, SQLITE_TRANSIENT);
+	bind_time(st, base + 7, n->first_us);
+	bind_time(st, base + 8, n->last_us);
 	if (n->has_ttl) {
-		sqlite3_bind_int64(st, 9, n->ttl_min);
-		sqlite3_bind_int64(st, 10, n->ttl_max);
-		sqlite3_bind_int64(st, 11, n->ttl_last);
+		sqlite3_bind_int64(st, base + 9, n->ttl_min);
+		sqlite3_bind_int64(st, base + 10, n->ttl_max);
+		sqlite3_bind_int64(st, base + 11, n->ttl_last);
 	} else {
-		sqlite3_bind_null(st, 9);
-		sqlite3_bind_null(st, 10);
-		sqlite3_bind_null(st, 11);
+		sqlite3_bind_null(st, base + 9);
+		sqlite3_bind_null(st, base + 10);
+		sqlite3_bind_null(st, base + 11);
 	}
-	sqlite3_bind_int64(st, 12, n->rcode_noerror);
-	sqlite3_bind_int64(st, 13, n->rcode_nxdomain);
-	sqlite3_bind_int64(st, 14, n->rcode_servfail);
-	sqlite3_bind_int64(st, 15, n->rcode_other);
-	sqlite3_bind_int64(st, 16, n->nodata);
-	return step_done(s, st, "storing a name", err);
+	sqlite3_bind_int64(st, base + 12, n->rcode_noerror);
+	sqlite3_bind_int64(st, base + 13, n->rcode_nxdomain);
+	sqlite3_bind_int64(st, base + 14, n->rcode_servfail);
+	sqlite3_bind_int64(st, base + 15, n->rcode_other);
+	sqlite3_bind_int64(st, base + 16, n->nodata);
+}
+
+/* ---- unchanged names ---------------------------------------------------- */
+
+static void seen_clear(struct iotdns_store *s)
+{
+	if (s->seen)
+		memset(s->seen, 0, s->seen_cap * sizeof(*s->seen));
+	s->seen_n = 0;
+}
+
+static uint64_t mix64(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+/* Covers every column bind_name() writes, so an equal digest means an
+ * identical row. */
+static uint64_t name_digest(int64_t dev_id, int64_t run_id, const struct iotdns_dev_name *n)
+{
+	uint64_t h = 0x6e616d6573ull;
+	h = mix64(h, (uint64_t)dev_id);
+	h = mix64(h, (uint64_t)run_id);
+	h = mix64(h, iotdns_hash_str(n->name ? n->name : ""));
+	h = mix64(h, ((uint64_t)n->queries << 32) | n->responses);
+	h = mix64(h, ((uint64_t)n->qtypes << 1) | n->has_ttl);
+	h = mix64(h, n->first_us);
+	h = mix64(h, n->last_us);
+	h = mix64(h, ((uint64_t)n->ttl_min << 32) | n->ttl_max);
+	h = mix64(h, ((uint64_t)n->ttl_last << 32) | n->nodata);
+	h = mix64(h, ((uint64_t)n->rcode_noerror << 32) | n->rcode_nxdomain);
+	h = mix64(h, ((uint64_t)n->rcode_servfail << 32) | n->rcode_other);
+	return h;
+}
+
+static struct store_name_seen *seen_slot(struct iotdns_store *s, const void *rec)
+{
+	uint32_t mask = s->seen_cap - 1;
+	uint64_t h = (uint64_t)(uintptr_t)rec * 0x9e3779b97f4a7c15ull;
+	for (uint32_t i = (uint32_t)(h >> 32) & mask;; i = (i + 1) & mask)
+		if (!s->seen[i].rec || s->seen[i].rec == rec)
+			return &s->seen[i];
+}
+
+/* Room for want records at a load of at most 1/2; false when out of memory
+ * (the caller then simply writes everything). */
+static bool seen_reserve(struct iotdns_store *s, uint64_t want)
+{
+	uint64_t cap = s->seen_cap ? s->seen_cap : 1024;
+	while (cap < 2 * want && cap < (1u << 31))
+		cap *= 2;
+	if (cap == s->seen_cap)
+		return true;
+	struct store_name_seen *old = s->seen, *nw = calloc(cap, sizeof(*nw));
+	uint32_t ocap = s->seen_cap;
+	if (!nw)
+		return false;
+	s->seen = nw;
+	s->seen_cap = (uint32_t)cap;
+	for (uint32_t i = 0; i < ocap; i++)
+		if (old[i].rec)
+			*seen_slot(s, old[i].rec) = old[i];
+	free(old);
+	return true;
+}
+
+/* True when the row for n was written unchanged by an earlier committed
+ * flush; otherwise remembers its digest (forgotten again on rollback). */
+static bool name_unchanged(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
+			   const struct iotdns_dev_name *n)
+{
+	if (!s->seen_cap)
+		return false;
+	uint64_t d = name_digest(dev_id, run_id, n);
+	struct store_name_seen *sl = seen_slot(s, n);
+	if (sl->rec == n && sl->digest == d)
+		return true;
+	if (!sl->rec) {
+		if ((s->seen_n + 1) * 2 > s->seen_cap)
+			return false; /* full (reserve failed): just write */
+		s->seen_n++;
+	}
+	sl->rec = n;
+	sl->digest = d;
+	return false;
+}
+
+/* The names of a device: NAME_BATCH rows per statement (the bulk of a
+ * flush), the rest one by one; rows that would not change are skipped. */
+static int store_names(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
+		       const struct iotdns_device *dev, struct iotdns_err *err)
+{
+	const struct iotdns_dev_name *pending[NAME_BATCH];
+	unsigned k = 0;
+	int rc;
+
+	for (uint32_t i = 0; i < dev->cap_names; i++) {
+		if (!dev->names[i] || name_unchanged(s, dev_id, run_id, dev->names[i]))
+			continue;
+		pending[k++] = dev->names[i];
+		if (k < NAME_BATCH)
+			continue;
+		for (unsigned j = 0; j < k; j++)
+			bind_name(s->name_batch, (int)(j * NAME_COLS), dev_id, run_id, pending[j]);
+		if ((rc = step_done(s, s->name_batch, "storing names", err)))
+			return rc;
+		k = 0;
+	}
+	for (unsigned j = 0; j < k; j++) {
+		bind_name(s->st[ST_NAME_UPSERT], 0, dev_id, run_id, pending[j]);
+		if ((rc = step_done(s, s->st[ST_NAME_UPSERT], "storing a name", err)))
+			return rc;
+	}
+	return IOTDNS_OK;
 }
 
 static int store_dhcp(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
@@ -1075,9 +1242,8 @@ static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_de
 			return rc;
 	}
 
-	for (uint32_t i = 0; i < dev->cap_names; i++)
-		if (dev->names[i] && (rc = store_name(s, id, run_id, dev->names[i], err)))
-			return rc;
+	if ((rc = store_names(s, id, run_id, dev, err)))
+		return rc;
 
 	st = s->st[ST_SESSION_UPSERT];
 	for (uint32_t i = 0; i < nsess; i++) {
@@ -1111,6 +1277,19 @@ int iotdns_store_flush(struct iotdns_store *s, int64_t run_id, struct iotdns_dev
 	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", "starting the flush", err)))
 		return rc;
 	res_reset(s);
+	/* unchanged names are only skipped for the same table in the same run */
+	if (t != s->seen_tab || run_id != s->seen_run) {
+		seen_clear(s);
+		s->seen_tab = t;
+		s->seen_run = run_id;
+	}
+	uint64_t nnames = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct iotdns_device *dev = iotdns_devtab_at(t, i);
+		nnames += dev ? dev->nnames : 0;
+	}
+	if (!seen_reserve(s, nnames))
+		seen_clear(s);
 	if (st)
 		rc = store_run_counters(s, run_id, st, err);
 	for (unsigned i = 0; rc == IOTDNS_OK && i < ninputs; i++)
@@ -1131,6 +1310,7 @@ int iotdns_store_flush(struct iotdns_store *s, int64_t run_id, struct iotdns_dev
 				dev->db_id = 0;
 		}
 		res_reset(s);
+		seen_clear(s); /* the rows remembered were not written after all */
 	}
 	return rc;
 }

@@ -28,6 +28,8 @@ enum store_stmt {
 	ST_COUNT
 };
 
+#define NAME_BATCH 32u /* rows per multi-row names upsert */
+
 /* Address -> resolvers.id, valid during one flush (rebuilt each time, so a
  * rolled-back flush never leaves stale ids behind). Open addressing. */
 struct store_resolver_slot {
@@ -35,13 +37,30 @@ struct store_resolver_slot {
 	int64_t id;                   /* 0 = empty slot */
 };
 
+/* What the last committed flush wrote for one name record: a digest of the
+ * row (key and values). A repeated flush of the same device table in the
+ * same run skips names whose row would be written unchanged. Open
+ * addressing keyed by the record's address (records live as long as their
+ * device table). */
+struct store_name_seen {
+	const void *rec;              /* NULL = empty slot */
+	uint64_t digest;
+};
+
 struct iotdns_store {
 	sqlite3 *db;
 	char *path;                   /* owned copy, for messages */
 	sqlite3_stmt *st[ST_COUNT];   /* owned, finalized at close */
+	sqlite3_stmt *name_batch;     /* owned: NAME_BATCH rows of ST_NAME_UPSERT */
 	uint32_t res_cap;             /* power of two */
 	uint32_t res_n;
 	struct store_resolver_slot *res; /* owned */
+	/* names written by the last flush; valid for seen_tab and seen_run only */
+	const struct iotdns_devtab *seen_tab;
+	int64_t seen_run;
+	uint32_t seen_cap;            /* power of two, 0 = none */
+	uint32_t seen_n;
+	struct store_name_seen *seen; /* owned */
 };
 
 /* Maps a SQLite failure to an IOTDNS_E* code with a message naming the path:

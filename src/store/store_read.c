@@ -48,6 +48,10 @@ enum { RS_ADDR, RS_Q, RS_TCPQ, RS_RESP, RS_UNANS, RS_RETR, RS_DOT, RS_DOQ, RS_DO
 
 static const char sql_names[] = "SELECT count(DISTINCT name) FROM names WHERE device_id = ?1";
 
+static const char sql_top_names[] =
+	"SELECT name, sum(queries) AS q FROM names WHERE device_id = ?1 "
+	"GROUP BY name ORDER BY q DESC, name LIMIT 10";
+
 static const char sql_dhcp[] =
 	"SELECT version, msg_type, hostname, vendor_class, prl, client_id, sum(count), "
 	"min(first_seen), max(last_seen) FROM dhcp_observations WHERE device_id = ?1 "
@@ -109,7 +113,7 @@ static void json_str_or_null(FILE *f, const char *s)
 }
 
 struct read_stmts {
-	sqlite3_stmt *devices, *ips, *resolvers, *names, *dhcp;
+	sqlite3_stmt *devices, *ips, *resolvers, *names, *top_names, *dhcp;
 };
 
 static void read_stmts_free(struct read_stmts *r)
@@ -118,6 +122,7 @@ static void read_stmts_free(struct read_stmts *r)
 	sqlite3_finalize(r->ips);
 	sqlite3_finalize(r->resolvers);
 	sqlite3_finalize(r->names);
+	sqlite3_finalize(r->top_names);
 	sqlite3_finalize(r->dhcp);
 }
 
@@ -129,6 +134,7 @@ static int read_stmts_prepare(struct iotdns_store *s, struct read_stmts *r, stru
 	    (rc = sqlite3_prepare_v2(s->db, sql_ips, -1, &r->ips, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_prepare_v2(s->db, sql_resolvers, -1, &r->resolvers, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_prepare_v2(s->db, sql_names, -1, &r->names, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(s->db, sql_top_names, -1, &r->top_names, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_prepare_v2(s->db, sql_dhcp, -1, &r->dhcp, NULL)) != SQLITE_OK) {
 		read_stmts_free(r);
 		return iotdns_store_fail(s, rc, "preparing the device listing", err);
@@ -241,6 +247,19 @@ static int json_device(struct iotdns_store *s, struct read_stmts *r, FILE *f,
 	fprintf(f, ",\"names\":%lld", rc == SQLITE_ROW ? (long long)sqlite3_column_int64(q, 0) : 0LL);
 	if ((rc = sub_done(s, q, rc == SQLITE_ROW ? SQLITE_DONE : rc, err)))
 		return rc;
+	fputs(",\"top_names\":[", f);
+	q = r->top_names;
+	sqlite3_bind_int64(q, 1, id);
+	first = true;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fputs(first ? "{\"name\":" : ",{\"name\":", f);
+		first = false;
+		iotdns_json_str(f, col_text(q, 0));
+		fprintf(f, ",\"queries\":%lld}", (long long)sqlite3_column_int64(q, 1));
+	}
+	if ((rc = sub_done(s, q, rc, err)))
+		return rc;
+	fputc(']', f);
 
 	fputs(",\"hostname\":", f);
 	json_str_or_null(f, col_text(d, DV_HOST));

@@ -12,7 +12,6 @@ Record the figures in docs/performance.md.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,21 +40,25 @@ def main():
     for i in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             db = os.path.join(tmp, "bench.db")
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
-            p = subprocess.run([args.iotdns, "analyze", "--quiet", "--json", "--db", db, args.capture],
-                               stdout=subprocess.PIPE, check=False)
+            proc = subprocess.Popen([args.iotdns, "analyze", "--quiet", "--json", "--db", db, args.capture],
+                                    stdout=subprocess.PIPE)
+            out = proc.stdout.read()
+            proc.stdout.close()
+            # wait4 gives this process's own rusage (peak RSS of the analyzer alone)
+            _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            p = proc
             if p.returncode != 0:
                 print(f"iotdns exited {p.returncode}", file=sys.stderr)
                 return 1
-            summary = json.loads(p.stdout.decode().splitlines()[-1])
-            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            summary = json.loads(out.decode().splitlines()[-1])
+            cpu = usage.ru_utime + usage.ru_stime
             results.append({
                 "wall": wall, "cpu": cpu, "packets": summary["packets"],
                 "dns": summary["dns_messages"], "devices": summary["devices"],
-                "maxrss_kb": after.ru_maxrss,
+                "maxrss_kb": usage.ru_maxrss,
             })
             r = results[-1]
             print(f"run {i + 1}: {r['packets']} packets, {r['dns']} DNS messages, {r['devices']} devices "

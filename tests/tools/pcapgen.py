@@ -10,7 +10,7 @@ and real DNS responses (UDP, TCP, fragmented), mDNS, LLMNR, DoT/DoH flows.
     python3 tests/tools/pcapgen.py SCENARIO.scn -o OUT.pcap [--truth OUT.jsonl]
 
 Guarantees:
-  * Python 3 standard library only.
+  * Python 3.9+ standard library only.
   * Deterministic: every random choice comes from a private random.Random
     seeded from the scenario's `seed` and the device name, so the same
     scenario gives a byte-identical capture (and adding a device does not
@@ -45,6 +45,7 @@ import hashlib
 import heapq
 import ipaddress
 import json
+import random
 import re
 import shlex
 import struct
@@ -573,7 +574,7 @@ class Icmp6:
         flags = (0x80 if managed else 0) | 0x40
         body = struct.pack('!BBHII', 64, flags, lifetime, 0, 0)
         body += struct.pack('!BB', 1, 1) + mac
-        body += struct.pack('!BBI', 5, 1, 0)[:2] + struct.pack('!HI', 0, 1500)
+        body += struct.pack('!BBHI', 5, 1, 0, 1500)
         if prefix is not None:
             net = ipaddress.ip_network(prefix)
             body += struct.pack('!BBBBIII', 3, 4, net.prefixlen, 0xc0, 86400, 14400, 0) + \
@@ -1412,7 +1413,6 @@ class Sim:
         return truths
 
     def _router_adverts(self, net):
-        import random
         rng = random.Random('%d:ra:%s' % (self.sc.seed, net.name))
         router = Endpoint(net.gateway_mac, eui64_link_local(net.gateway_mac), net.vlans, 255)
         allnodes = Endpoint(multicast_mac(ip_bytes('ff02::1')), ip_bytes('ff02::1'), net.vlans)
@@ -1439,7 +1439,6 @@ class DeviceRun:
     with a DNS stack that follows the device's policies."""
 
     def __init__(self, sim, dev):
-        import random
         self.sim, self.dev, self.sc = sim, dev, sim.sc
         self.rng = random.Random('%d:%s' % (self.sc.seed, dev.name))
         self.truth = Truth(dev)
@@ -1566,7 +1565,6 @@ class DeviceRun:
         server = Endpoint(net.gateway_mac, net.server_id(), dev.vlans, 64)
         bcast = Endpoint(BROADCAST_MAC, b'\xff' * 4, dev.vlans)
         zero = Endpoint(dev.mac, b'\0' * 4, dev.vlans, 64)
-        client_me = Endpoint(dev.mac, dev.ip, dev.vlans, 64)
         common = []
         if dev.client_id:
             common.append((61, b'\x01' + dev.mac))
@@ -1597,7 +1595,6 @@ class DeviceRun:
         ack = Dhcp4.message(2, xid, dev.mac, [(53, b'\x05')] + sopts, yiaddr=dev.ip,
                             siaddr=net.server_id(), flags=0x8000)
         self.sim.send_udp(t, server, Endpoint(BROADCAST_MAC, b'\xff' * 4, dev.vlans), 67, 68, ack, rng)
-        del client_me
         return t + 200 * MS
 
     def ipv6_bringup(self, t):
@@ -1848,11 +1845,30 @@ class DeviceRun:
 
     @staticmethod
     def server_cookie(resp):
-        i = resp.find(b'\x00\x0a\x00')   # cheap: option code 10 with length < 256
-        if i < 0:
-            return b''
-        ln = resp[i + 3]
-        return resp[i + 4 + 8:i + 4 + ln]
+        """The server part of the COOKIE option in our own response, or b''."""
+        def skip_name(i):
+            while resp[i]:
+                if resp[i] & 0xc0:
+                    return i + 2
+                i += 1 + resp[i]
+            return i + 1
+        _, _, qd, an, ns, ar = struct.unpack_from('!HHHHHH', resp)
+        i = 12
+        for _ in range(qd):
+            i = skip_name(i) + 4
+        for k in range(an + ns + ar):
+            i = skip_name(i)
+            rtype, _, _, rdlen = struct.unpack_from('!HHIH', resp, i)
+            i += 10
+            if rtype == 41:
+                j = i
+                while j + 4 <= i + rdlen:
+                    code, ln = struct.unpack_from('!HH', resp, j)
+                    if code == 10:
+                        return resp[j + 4 + 8:j + 4 + ln]
+                    j += 4 + ln
+            i += rdlen
+        return b''
 
     def after_answer(self, t, x, rcode, ttl):
         dev = self.dev

@@ -246,6 +246,19 @@ static void test_edns_query(void)
 	CHECK(!m->edns.has_cookie && !m->edns.has_ecs && !m->edns.has_padding);
 	CHECK_EQ_INT(m->qtype, IOTDNS_T_AAAA);
 
+	/* A bare OPT (UDP size 0, no flags, no options) is still EDNS. */
+	hdr(&w, 0x4322, 0, 0, 0, 0, 1);
+	at = opt_begin(&w, 0, 0, 0, false);
+	rr_end(&w, at);
+	CHECK_EQ_INT(parse(&w, &m, &pr), IOTDNS_OK);
+	if (m) {
+		CHECK(m->edns.present);
+		CHECK_EQ_INT(m->edns.udp_size, 0);
+		CHECK_EQ_INT(m->edns.noptions, 0);
+		CHECK(!m->has_question);
+		CHECK_EQ_INT(m->arcount, 1); /* the header's count, OPT included */
+	}
+
 	/* Extended RCODE: BADVERS = 16 = ext 1 << 4 | 0. */
 	hdr(&w, 7, 0x8100, 1, 0, 0, 1);
 	question(&w, "example.org", 1, 1);
