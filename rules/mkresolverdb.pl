@@ -19,6 +19,7 @@
 use strict;
 use warnings;
 
+use Encode qw(decode encode FB_CROAK);
 use MaxMind::DB::Writer::Tree;
 use Socket qw(inet_pton inet_ntop AF_INET AF_INET6);
 
@@ -75,9 +76,11 @@ sub finish_entry {
 	$cur = undef;
 }
 
-open(my $fh, '<:encoding(UTF-8)', $in) or die "$in: cannot open: $!\n";
-while (my $raw = <$fh>) {
+open(my $fh, '<:raw', $in) or die "$in: cannot open: $!\n";
+while (my $bytes = <$fh>) {
 	my $line = $.;
+	my $raw = eval { decode('UTF-8', $bytes, FB_CROAK) };
+	fail($line, "not valid UTF-8") unless defined $raw;
 	$raw =~ s/\r?\n\z//;
 	next if $raw =~ /^\s*(#|$)/;
 	fail($line, "control character in line") if $raw =~ /[\x00-\x08\x0b-\x1f\x7f]/;
@@ -85,7 +88,8 @@ while (my $raw = <$fh>) {
 		my $name = $1;
 		$name =~ s/^\s+|\s+$//g;
 		fail($line, "empty operator name") if $name eq '';
-		fail($line, "operator name longer than 63 bytes") if length($name) > 63;
+		# iotdns copies it into a 64-byte field (struct iotdns_addr_info)
+		fail($line, "operator name longer than 63 bytes") if length(encode('UTF-8', $name)) > 63;
 		finish_entry();
 		$cur = { operator => $name, addrs => [], line => $line };
 		next;
@@ -105,7 +109,7 @@ while (my $raw = <$fh>) {
 	} elsif ($single_keys{$key}) {
 		fail($line, "'$key' given twice in section [$cur->{operator}]") if defined $cur->{$key};
 		if ($key eq 'doh') {
-			fail($line, "doh must be an https:// URI template") unless $value =~ m{^https://[A-Za-z0-9.-]+(?::\d+)?(?:/\S*)?$};
+			fail($line, "doh must be an https:// URI template") unless $value =~ m{^https://[A-Za-z0-9.-]+(?::\d+)?(?:/[\x21-\x7e]*)?$};
 			fail($line, "doh longer than 255 bytes") if length($value) > 255;
 		} elsif ($key eq 'dot') {
 			fail($line, "dot must be a host name or address") unless $value =~ /^[A-Za-z0-9.:-]+$/;

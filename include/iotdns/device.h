@@ -82,6 +82,11 @@ struct iotdns_dev_name {
 	uint32_t nodata;              /* NOERROR without answers */
 };
 
+struct iotdns_name_slot {
+	uint64_t hash;                /* copy of rec->hash: probes need not touch rec */
+	struct iotdns_dev_name *rec;
+};
+
 enum iotdns_session_start {
 	IOTDNS_SESS_FIRST = 0,        /* first traffic seen from the device */
 	IOTDNS_SESS_DHCP = 1,         /* DHCP DISCOVER/REQUEST (or DHCPv6 SOLICIT) from the device */
@@ -140,9 +145,10 @@ struct iotdns_device {
 	uint32_t nresolvers, cap_resolvers;
 	struct iotdns_dev_resolver *resolvers;
 
-	/* names: open-addressing hash table of pointers, bounded by limits */
+	/* names: open-addressing hash table (slot.rec NULL = empty; iterate over
+	 * cap_names slots), bounded by limits.max_names_per_device */
 	uint32_t nnames, cap_names;
-	struct iotdns_dev_name **names;
+	struct iotdns_name_slot *names;
 
 	/* sessions: history (ended) + current (sessions[nsessions-1]) */
 	uint32_t nsessions, cap_sessions;
@@ -155,7 +161,7 @@ struct iotdns_device {
 	uint8_t offered_by[IOTDNS_DHCP_MAX_DNS]; /* enum iotdns_provided_by */
 	char hostname[IOTDNS_DHCP_STR];          /* latest DHCP host name (option 12 / 39) */
 	uint32_t ndhcp;
-	struct iotdns_dev_dhcp dhcp[IOTDNS_DEV_MAX_DHCP];
+	struct iotdns_dev_dhcp *dhcp; /* IOTDNS_DEV_MAX_DHCP entries, allocated at the first one */
 
 	/* classification (filled by fingerprinting; NULL/0 until then) */
 	const char *vendor, *product, *category;

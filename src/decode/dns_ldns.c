@@ -71,19 +71,28 @@ static const char lit_lower[256] = {
 /* Summary of a converted name. */
 struct name_info {
 	uint16_t wire_len; /* bytes of the uncompressed wire name, incl. the root label */
+	uint16_t text_len; /* strlen() of the text */
 	uint8_t labels;    /* labels, not counting the root */
 };
 
 /* Converts the uncompressed wire name wire[0..size) (as ldns stores a
- * DNAME rdf) into presentation text in out[IOTDNS_NAME_TEXT], lower-cased
- * if lower. out is always NUL-terminated. Returns false ("" or the labels
- * decoded so far) if the bytes are not a well-formed name: a label over 63
- * bytes or running past size, or no root label within 255 bytes.
+ * DNAME rdf) into lower-case presentation text in out[IOTDNS_NAME_TEXT]
+ * and, if both, the text with the case as sent in raw[IOTDNS_NAME_TEXT]
+ * (one pass: the two differ only in letters). The texts are always
+ * NUL-terminated. Returns false ("" or the labels decoded so far) if the
+ * bytes are not a well-formed name: a label over 63 bytes or running past
+ * size, or no root label within 255 bytes.
  * Bound: <= 255 wire bytes -> at most 4 * 250 + 3 text bytes (static assert). */
-static bool name_to_text(const uint8_t *wire, size_t size, char *out, bool lower,
-			 struct name_info *info)
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* Inlined into its two callers, so `both` is a constant in each. */
+static ALWAYS_INLINE bool name_conv(const uint8_t *wire, size_t size, char *out, char *raw,
+				    const bool both, struct name_info *info)
 {
-	const char *lit = lower ? lit_lower : lit_raw;
 	size_t pos = 0, o = 0;
 	unsigned labels = 0;
 	bool ok = false;
@@ -98,45 +107,110 @@ static bool name_to_text(const uint8_t *wire, size_t size, char *out, bool lower
 		}
 		if (len > 63 || len > size - pos)
 			break;
-		if (labels)
-			out[o++] = '.';
+		if (labels) {
+			out[o] = '.';
+			if (both)
+				raw[o] = '.';
+			o++;
+		}
 		for (const uint8_t *c = wire + pos, *e = c + len; c < e; c++) {
 			uint8_t b = *c;
-			if (IOTDNS_LIKELY(lit[b])) {
-				out[o++] = lit[b];
+			char l = lit_lower[b];
+			if (IOTDNS_LIKELY(l)) {
+				out[o] = l;
+				if (both)
+					raw[o] = lit_raw[b];
+				o++;
 			} else if (b == '.' || b == '\\') {
 				out[o] = '\\';
 				out[o + 1] = (char)b;
+				if (both)
+					memcpy(raw + o, out + o, 2);
 				o += 2;
 			} else {
 				out[o] = '\\';
 				out[o + 1] = (char)('0' + b / 100);
 				out[o + 2] = (char)('0' + (b / 10) % 10);
 				out[o + 3] = (char)('0' + b % 10);
+				if (both)
+					memcpy(raw + o, out + o, 4);
 				o += 4;
 			}
 		}
 		pos += len;
 		labels++;
 	}
-	if (ok && labels == 0)
-		out[o++] = '.';
+	if (ok && labels == 0) {
+		out[o] = '.';
+		if (both)
+			raw[o] = '.';
+		o++;
+	}
 	out[o] = '\0';
+	if (both)
+		raw[o] = '\0';
 	info->wire_len = (uint16_t)pos;
+	info->text_len = (uint16_t)o;
 	info->labels = (uint8_t)labels; /* <= 127 within 255 bytes */
 	return ok;
 }
 
-/* Converts a DNAME rdf (may be NULL) into lower-case text; "" if absent. */
-static bool rdf_name(const ldns_rdf *rdf, char *out)
+static bool name_to_text(const uint8_t *wire, size_t size, char *out, struct name_info *info)
+{
+	return name_conv(wire, size, out, NULL, false, info);
+}
+
+static bool name_to_text2(const uint8_t *wire, size_t size, char *out, char *raw,
+			  struct name_info *info)
+{
+	return name_conv(wire, size, out, raw, true, info);
+}
+
+/* Names an answer section repeats: an owner is usually the question name
+ * or the previous record's owner or target. A name whose wire bytes equal
+ * one of these is copied from its text instead of converted again. Points
+ * into the ldns_pkt and the view: valid during one iotdns_dns_parse(). */
+enum { MEMO_QNAME, MEMO_OWNER, MEMO_TARGET, MEMO_N };
+
+struct name_memo {
+	const uint8_t *wire[MEMO_N];
+	size_t size[MEMO_N];
+	const char *text[MEMO_N]; /* lower-case */
+	size_t text_len[MEMO_N];
+};
+
+/* out = lower-case text of the DNAME rdf (may be NULL: ""); remembered
+ * in memo slot `slot` for the names that follow. */
+static void rdf_name(struct name_memo *memo, unsigned slot, const ldns_rdf *rdf, char *out)
 {
 	struct name_info info;
+	const uint8_t *wire;
+	size_t size;
 
 	if (!rdf || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME) {
 		out[0] = '\0';
-		return false;
+		memo->wire[slot] = NULL;
+		return;
 	}
-	return name_to_text(ldns_rdf_data(rdf), ldns_rdf_size(rdf), out, true, &info);
+	wire = ldns_rdf_data(rdf);
+	size = ldns_rdf_size(rdf);
+	for (unsigned i = 0; i < MEMO_N; i++) {
+		if (memo->wire[i] && memo->size[i] == size && memcmp(memo->wire[i], wire, size) == 0) {
+			if (memo->text[i] != out)
+				memcpy(out, memo->text[i], memo->text_len[i] + 1);
+			info.text_len = (uint16_t)memo->text_len[i];
+			goto remember;
+		}
+	}
+	if (!name_to_text(wire, size, out, &info)) {
+		memo->wire[slot] = NULL; /* not a whole name: never reused */
+		return;
+	}
+remember:
+	memo->wire[slot] = wire;
+	memo->size[slot] = size;
+	memo->text[slot] = out;
+	memo->text_len[slot] = info.text_len;
 }
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -348,22 +422,17 @@ static void parse_edns_options(struct iotdns_dns_msg *m, const uint8_t *d, size_
 	}
 }
 
-/* Copies one answer record; returns its TTL. */
-static void copy_answer(struct iotdns_dns_answer *a, const ldns_rr *rr)
+/* Copies one answer record. */
+static void copy_answer(struct iotdns_dns_answer *a, const ldns_rr *rr, struct name_memo *memo)
 {
 	const ldns_rdf *rd;
 	size_t target_idx = 0;
 	bool has_target = false;
-	struct name_info info;
-	const ldns_rdf *owner = ldns_rr_owner(rr);
 
 	a->type = (uint16_t)ldns_rr_get_type(rr);
 	a->rclass = (uint16_t)ldns_rr_get_class(rr);
 	a->ttl = ldns_rr_ttl(rr);
-	if (owner)
-		name_to_text(ldns_rdf_data(owner), ldns_rdf_size(owner), a->owner, true, &info);
-	else
-		a->owner[0] = '\0';
+	rdf_name(memo, MEMO_OWNER, ldns_rr_owner(rr), a->owner);
 	a->addr.family = 0;
 	a->target[0] = '\0';
 
@@ -396,7 +465,7 @@ static void copy_answer(struct iotdns_dns_answer *a, const ldns_rr *rr)
 		break;
 	}
 	if (has_target && target_idx < ldns_rr_rd_count(rr))
-		rdf_name(ldns_rr_rdf(rr, target_idx), a->target);
+		rdf_name(memo, MEMO_TARGET, ldns_rr_rdf(rr, target_idx), a->target);
 }
 
 int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t len,
@@ -404,6 +473,7 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 {
 	struct iotdns_dns_msg *m = &p->msg;
 	ldns_pkt *pkt = NULL;
+	struct name_memo memo = { 0 };
 	ldns_status st;
 	int rc = IOTDNS_EMALFORMED;
 	size_t n;
@@ -458,18 +528,14 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 		const ldns_rdf *owner = ldns_rr_owner(q);
 		struct name_info info;
 
-		if (owner && name_to_text(ldns_rdf_data(owner), ldns_rdf_size(owner),
-					  m->qname_raw, false, &info)) {
+		if (owner && name_to_text2(ldns_rdf_data(owner), ldns_rdf_size(owner), m->qname,
+					   m->qname_raw, &info)) {
 			uint16_t qclass = (uint16_t)ldns_rr_get_class(q);
 
-			/* lower-casing the escaped text is lower-casing the name:
-			 * escapes contain no letters */
-			for (size_t i = 0;; i++) {
-				char c = m->qname_raw[i];
-				m->qname[i] = (char)(c + ((unsigned)(c - 'A') < 26u) * 32);
-				if (!c)
-					break;
-			}
+			memo.wire[MEMO_QNAME] = ldns_rdf_data(owner);
+			memo.size[MEMO_QNAME] = ldns_rdf_size(owner);
+			memo.text[MEMO_QNAME] = m->qname;
+			memo.text_len[MEMO_QNAME] = info.text_len;
 			m->has_question = true;
 			m->qname_wire_len = (uint8_t)info.wire_len;
 			m->qname_labels = info.labels;
@@ -517,7 +583,7 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 		if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA)
 			m->n_addr_answers++;
 		if (m->nanswers < IOTDNS_DNS_MAX_ANSWERS)
-			copy_answer(&m->answers[m->nanswers++], rr);
+			copy_answer(&m->answers[m->nanswers++], rr, &memo);
 	}
 
 	/* Authority: the SOA of a negative answer. */
@@ -536,7 +602,7 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 		m->soa.present = true;
 		m->soa.ttl = ldns_rr_ttl(rr);
 		m->soa.minimum = rd32(ldns_rdf_data(minimum));
-		rdf_name(ldns_rr_owner(rr), m->soa.zone);
+		rdf_name(&memo, MEMO_OWNER, ldns_rr_owner(rr), m->soa.zone);
 		break;
 	}
 

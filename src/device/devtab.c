@@ -30,19 +30,25 @@ struct iotdns_devtab {
 	struct iotdns_stats *stats;
 	uint32_t n, cap;
 	struct iotdns_device **devs;
-	/* MAC index: values are device indexes */
+	/* MAC index: each slot is (upper 32 hash bits << 32 | device index), so a
+	 * probe compares the fingerprint before touching the device */
 	uint32_t mac_cap;
-	uint32_t *mac_slots;
+	uint64_t *mac_slots;
 	struct addr_index ipkey; /* IP-keyed devices */
 	struct addr_index owner; /* address -> device that used it last */
 };
 
 static uint64_t mac_hash(const uint8_t mac[6])
 {
+	/* MACs of one vendor share their first three bytes: mix every bit into
+	 * the low bits that index the table (murmur3 finaliser) */
 	uint64_t x = 0;
 	memcpy(&x, mac, 6);
-	x *= 0x9e3779b97f4a7c15ull;
-	return x ^ (x >> 29);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
 }
 
 uint64_t iotdns_hash_str(const char *s)
@@ -167,13 +173,13 @@ int iotdns_devtab_new(struct iotdns_devtab **out, const struct iotdns_limits *li
 	t->cap = 64;
 	t->devs = calloc(t->cap, sizeof(*t->devs));
 	t->mac_cap = 128;
-	t->mac_slots = malloc(t->mac_cap * sizeof(uint32_t));
+	t->mac_slots = malloc(t->mac_cap * sizeof(uint64_t));
 	if (!t->devs || !t->mac_slots || aidx_init(&t->ipkey, 64) != IOTDNS_OK ||
 	    aidx_init(&t->owner, 256) != IOTDNS_OK) {
 		iotdns_devtab_free(t, NULL, NULL);
 		return IOTDNS_ENOMEM;
 	}
-	memset(t->mac_slots, 0xff, t->mac_cap * sizeof(uint32_t));
+	memset(t->mac_slots, 0xff, t->mac_cap * sizeof(uint64_t));
 	*out = t;
 	return IOTDNS_OK;
 }
@@ -183,11 +189,12 @@ static void dev_free(struct iotdns_device *d)
 	if (!d)
 		return;
 	for (uint32_t i = 0; i < d->cap_names; i++)
-		free(d->names[i]);
+		free(d->names[i].rec);
 	free(d->names);
 	free(d->addrs);
 	free(d->resolvers);
 	free(d->sessions);
+	free(d->dhcp);
 	free(d->chk_state);
 	free(d);
 }
@@ -241,19 +248,21 @@ static struct iotdns_device *dev_create(struct iotdns_devtab *t)
 	return d;
 }
 
+#define MAC_EMPTY UINT64_MAX
+
 static int mac_grow(struct iotdns_devtab *t)
 {
 	uint32_t ncap = t->mac_cap * 2, mask = ncap - 1;
-	uint32_t *ns = malloc(ncap * sizeof(uint32_t));
+	uint64_t *ns = malloc(ncap * sizeof(uint64_t));
 	if (!ns)
 		return IOTDNS_ENOMEM;
-	memset(ns, 0xff, ncap * sizeof(uint32_t));
+	memset(ns, 0xff, ncap * sizeof(uint64_t));
 	for (uint32_t i = 0; i < t->mac_cap; i++) {
-		uint32_t v = t->mac_slots[i];
-		if (v == EMPTY)
+		uint64_t v = t->mac_slots[i];
+		if (v == MAC_EMPTY)
 			continue;
-		uint32_t j = (uint32_t)mac_hash(t->devs[v]->mac) & mask;
-		while (ns[j] != EMPTY)
+		uint32_t j = (uint32_t)mac_hash(t->devs[(uint32_t)v]->mac) & mask;
+		while (ns[j] != MAC_EMPTY)
 			j = (j + 1) & mask;
 		ns[j] = v;
 	}
@@ -265,13 +274,14 @@ static int mac_grow(struct iotdns_devtab *t)
 
 struct iotdns_device *iotdns_devtab_by_mac(struct iotdns_devtab *t, const uint8_t mac[6], bool create)
 {
-	uint32_t mask = t->mac_cap - 1, i = (uint32_t)mac_hash(mac) & mask;
+	uint64_t h = mac_hash(mac), fp = h >> 32 << 32;
+	uint32_t mask = t->mac_cap - 1, i = (uint32_t)h & mask;
 	for (;;) {
-		uint32_t v = t->mac_slots[i];
-		if (v == EMPTY)
+		uint64_t v = t->mac_slots[i];
+		if (v == MAC_EMPTY)
 			break;
-		if (memcmp(t->devs[v]->mac, mac, 6) == 0 && !t->devs[v]->keyed_by_ip)
-			return t->devs[v];
+		if ((v & 0xffffffff00000000ull) == fp && memcmp(t->devs[(uint32_t)v]->mac, mac, 6) == 0)
+			return t->devs[(uint32_t)v];
 		i = (i + 1) & mask;
 	}
 	if (!create)
@@ -280,8 +290,9 @@ struct iotdns_device *iotdns_devtab_by_mac(struct iotdns_devtab *t, const uint8_
 	if (!d)
 		return NULL;
 	memcpy(d->mac, mac, 6);
-	t->mac_slots[i] = d->idx;
-	if ((t->n * 4 > t->mac_cap * 3 - 4) && mac_grow(t) != IOTDNS_OK)
+	t->mac_slots[i] = fp | d->idx;
+	/* keep the load under one half: short probe chains for misses too */
+	if (t->n * 2 > t->mac_cap && mac_grow(t) != IOTDNS_OK)
 		iotdns_fails(!"mac index growth failed");
 	return d;
 }
@@ -384,17 +395,17 @@ struct iotdns_dev_resolver *iotdns_dev_resolver(struct iotdns_devtab *t, struct 
 
 static bool names_grow(struct iotdns_device *dev, uint32_t ncap)
 {
-	struct iotdns_dev_name **nn = calloc(ncap, sizeof(*nn));
+	struct iotdns_name_slot *nn = calloc(ncap, sizeof(*nn));
 	if (!nn)
 		return false;
 	for (uint32_t i = 0; i < dev->cap_names; i++) {
-		struct iotdns_dev_name *r = dev->names[i];
-		if (!r)
+		struct iotdns_name_slot *o = &dev->names[i];
+		if (!o->rec)
 			continue;
-		uint32_t j = (uint32_t)r->hash & (ncap - 1);
-		while (nn[j])
+		uint32_t j = (uint32_t)o->hash & (ncap - 1);
+		while (nn[j].rec)
 			j = (j + 1) & (ncap - 1);
-		nn[j] = r;
+		nn[j] = *o;
 	}
 	free(dev->names);
 	dev->names = nn;
@@ -406,15 +417,12 @@ struct iotdns_dev_name *iotdns_dev_name(struct iotdns_devtab *t, struct iotdns_d
 					const char *name, bool create)
 {
 	uint64_t h = iotdns_hash_str(name);
+	uint32_t i = 0;
 	if (dev->cap_names) {
 		uint32_t mask = dev->cap_names - 1;
-		for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-			struct iotdns_dev_name *r = dev->names[i];
-			if (!r)
-				break;
-			if (r->hash == h && strcmp(r->name, name) == 0)
-				return r;
-		}
+		for (i = (uint32_t)h & mask; dev->names[i].rec; i = (i + 1) & mask)
+			if (dev->names[i].hash == h && strcmp(dev->names[i].rec->name, name) == 0)
+				return dev->names[i].rec;
 	}
 	if (!create)
 		return NULL;
@@ -422,9 +430,13 @@ struct iotdns_dev_name *iotdns_dev_name(struct iotdns_devtab *t, struct iotdns_d
 		t->stats->evictions[IOTDNS_V_NAMES]++;
 		return NULL;
 	}
-	if ((dev->nnames + 1) * 2 > dev->cap_names &&
-	    !names_grow(dev, dev->cap_names ? dev->cap_names * 2 : 16))
-		return NULL;
+	if ((dev->nnames + 1) * 2 > dev->cap_names) {
+		if (!names_grow(dev, dev->cap_names ? dev->cap_names * 2 : 16))
+			return NULL;
+		uint32_t mask = dev->cap_names - 1;
+		for (i = (uint32_t)h & mask; dev->names[i].rec; i = (i + 1) & mask)
+			;
+	}
 	size_t len = strlen(name);
 	struct iotdns_dev_name *r = calloc(1, sizeof(*r) + len + 1);
 	if (!r)
@@ -432,10 +444,8 @@ struct iotdns_dev_name *iotdns_dev_name(struct iotdns_devtab *t, struct iotdns_d
 	r->hash = h;
 	r->name = (char *)(r + 1);
 	memcpy(r->name, name, len + 1);
-	uint32_t mask = dev->cap_names - 1, i = (uint32_t)h & mask;
-	while (dev->names[i])
-		i = (i + 1) & mask;
-	dev->names[i] = r;
+	dev->names[i].hash = h;
+	dev->names[i].rec = r;
 	dev->nnames++;
 	return r;
 }
@@ -488,6 +498,8 @@ void iotdns_dev_note_dhcp(struct iotdns_device *dev, const struct iotdns_dev_dhc
 		}
 	}
 	struct iotdns_dev_dhcp *d;
+	if (!dev->dhcp && !(dev->dhcp = calloc(IOTDNS_DEV_MAX_DHCP, sizeof(*dev->dhcp))))
+		return;
 	if (dev->ndhcp < IOTDNS_DEV_MAX_DHCP) {
 		d = &dev->dhcp[dev->ndhcp++];
 	} else {

@@ -34,7 +34,7 @@
 #include "iotdns/enrich.h"
 
 #define RESOLVER_DB_TYPE "iotdns-resolvers"
-#define VERIFY_MAX_DECODES 20000u  /* distinct data records decoded at open */
+#define VERIFY_MAX_DECODES 4096u   /* distinct data records decoded at open */
 #define VERIFY_SEEN_SLOTS 4096u    /* direct-mapped memory of decoded offsets */
 #define DOH_CACHE_SLOTS 256u       /* power of two */
 /* 9999-12-31T23:59:59Z: a later build time is a corrupt header */

@@ -629,6 +629,11 @@ int iotdns_store_open(struct iotdns_store **out, const char *path, struct iotdns
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	/* SQLite silently falls back to read-only when the file is not writable */
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		rc = iotdns_err_set(err, IOTDNS_ESTORE, "%s: database file is not writable", path);
+		goto fail;
+	}
 	if ((rc = check_identity(s, &version, err)) ||
 	    (rc = query_int(s, "PRAGMA journal_mode = WAL", &ignored, err)) ||
 	    (rc = exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
@@ -1108,9 +1113,9 @@ static int store_names(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
 	int rc;
 
 	for (uint32_t i = 0; i < dev->cap_names; i++) {
-		if (!dev->names[i] || name_unchanged(s, dev_id, run_id, dev->names[i]))
+		if (!dev->names[i].rec || name_unchanged(s, dev_id, run_id, dev->names[i].rec))
 			continue;
-		pending[k++] = dev->names[i];
+		pending[k++] = dev->names[i].rec;
 		if (k < NAME_BATCH)
 			continue;
 		for (unsigned j = 0; j < k; j++)

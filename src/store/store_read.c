@@ -18,7 +18,8 @@ static const char sql_devices[] =
 	"SELECT t.device_id, t.key, t.mac, t.keyed_by_ip, t.vlan, t.first_seen, t.last_seen, "
 	"t.hostname, t.runs, t.queries, t.tcp_queries, t.mdns_queries, t.llmnr_queries, "
 	"t.responses, t.unanswered, t.retransmissions, t.responses_sent, t.sessions, "
-	"d.vendor, d.product, d.category, d.confidence, d.evidence "
+	"d.vendor, d.product, d.category, d.confidence, "
+	"CASE WHEN json_valid(d.evidence) THEN json(d.evidence) END "
 	"FROM device_totals t JOIN devices d ON d.id = t.device_id ORDER BY t.key";
 enum { DV_ID, DV_KEY, DV_MAC, DV_BYIP, DV_VLAN, DV_FIRST, DV_LAST, DV_HOST, DV_RUNS, DV_Q,
        DV_TCPQ, DV_MDNS, DV_LLMNR, DV_RESP, DV_UNANS, DV_RETR, DV_RSENT, DV_SESS, DV_VENDOR,
@@ -298,14 +299,19 @@ static int json_device(struct iotdns_store *s, struct read_stmts *r, FILE *f,
 		fputs("null", f);
 	else
 		fprintf(f, "%.3f", sqlite3_column_double(d, DV_CONF));
-	/* evidence is a JSON document written by the classifier; anything else
-	 * (or nothing) is written as a string (or null), never raw */
+	/* evidence: the classifier's JSON document, re-serialised by SQLite's
+	 * json() (so it is valid; NULL when it was not JSON); '<', '>', '&' and
+	 * '\'' can only occur inside its strings and are escaped for HTML */
 	fputs(",\"evidence\":", f);
 	const char *ev = col_text(d, DV_EVIDENCE);
-	if (ev && (ev[0] == '{' || ev[0] == '[') && strpbrk(ev, "\n\r") == NULL)
-		fputs(ev, f);
-	else
-		iotdns_json_str(f, ev);
+	if (!ev)
+		fputs("null", f);
+	for (; ev && *ev; ev++) {
+		if (*ev == '<' || *ev == '>' || *ev == '&' || *ev == '\'')
+			fprintf(f, "\\u%04x", (unsigned char)*ev);
+		else
+			fputc(*ev, f);
+	}
 	fputs("}\n", f);
 	return IOTDNS_OK;
 }
