@@ -16,7 +16,8 @@ static void usage(FILE *f)
 		"  analyze [options] FILE...   analyze pcap/pcapng files into a database\n"
 		"  capture -i IFACE [options]  analyze live traffic from an interface\n"
 		"  devices [--db PATH] [--json]  list the devices in a database\n"
-		"  checks [--json]             list every check and finding code\n\n"
+		"  findings [--db PATH] [--json] [--min-severity S]  list stored findings\n"
+		"  checks [--json] [--options] list every check, finding code and threshold\n\n"
 		"Options:\n"
 		"  -h, --help                  this help (`iotdns COMMAND --help` for a command)\n"
 		"  -V, --version               print the version\n\n%s",
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 		{ "capture", iotdns_cmd_capture },
 		{ "devices", iotdns_cmd_devices },
 		{ "checks", iotdns_cmd_checks },
+		{ "findings", iotdns_cmd_findings },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)

@@ -96,7 +96,19 @@ struct iotdns_finding_kind {
 	const char *code;                    /* stable, "PORT.FIXED" */
 	enum iotdns_severity severity;
 	const char *title;                   /* one line */
+	const char *why;                     /* why it matters (a few sentences) */
+	const char *fix;                     /* what to do about it */
+	const char *refs;                    /* "RFC 5452 §9.2; draft-ietf-iotops-iot-dns-guidelines" */
 };
+
+/* A tunable threshold of a checker: set with --set <check-id>.<name>=VALUE or
+ * the same key in a configuration file. */
+struct iotdns_opt {
+	const char *name;                    /* kebab-case */
+	double def, min, max;
+	const char *help;                    /* one line, with the unit */
+};
+#define IOTDNS_MAX_OPTS 24
 
 struct iotdns_checker;
 struct iotdns_engine;
@@ -107,6 +119,7 @@ struct iotdns_check_ctx {
 	struct iotdns_engine *engine;
 	void *priv;                          /* checker-global state, set in init() */
 	unsigned slot;                       /* index into dev->chk_state */
+	double opt[IOTDNS_MAX_OPTS];         /* option values, in opts[] order */
 };
 
 struct iotdns_checker {
@@ -114,6 +127,7 @@ struct iotdns_checker {
 	const char *id;                      /* kebab-case: "port-randomization" */
 	const char *summary;                 /* one line for `iotdns checks` */
 	const struct iotdns_finding_kind *kinds; /* {NULL}-terminated catalogue */
+	const struct iotdns_opt *opts;       /* {NULL}-terminated; may be NULL */
 	size_t dev_state_size;               /* zeroed per device by the engine */
 
 	int (*init)(struct iotdns_check_ctx *ctx);

@@ -12,10 +12,13 @@ int iotdns_cmd_analyze(int argc, char **argv);
 int iotdns_cmd_capture(int argc, char **argv);
 int iotdns_cmd_devices(int argc, char **argv);
 int iotdns_cmd_checks(int argc, char **argv);
+int iotdns_cmd_findings(int argc, char **argv);
 
 /* Applies one `--set KEY=VALUE` (limits.* keys for now). Returns 0, or -1
  * with a message in err. */
 int iotdns_cli_set(struct iotdns_engine_config *cfg, const char *kv, struct iotdns_err *err);
+/* Reads KEY = VALUE lines (# comments) as --set; errors are "file:line: message". */
+int iotdns_cli_config_file(struct iotdns_engine_config *cfg, const char *path, struct iotdns_err *err);
 /* Parses "ADDR[,ADDR...]" into cfg->resolvers. */
 int iotdns_cli_resolvers(struct iotdns_engine_config *cfg, const char *list, struct iotdns_err *err);
 /* Prints every settable key with its default (for --help). */

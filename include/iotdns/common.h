@@ -68,6 +68,9 @@ struct iotdns_err {
  * `return iotdns_err_set(err, IOTDNS_EIO, "%s: %s", path, strerror(errno));` */
 int iotdns_err_set(struct iotdns_err *err, int rc, const char *fmt, ...) IOTDNS_PRINTF(3, 4);
 
+/* ISO-8601 UTC with microseconds: "2024-05-01T10:00:00.123456Z". */
+void iotdns_iso_time(uint64_t us, char buf[40]);
+
 /* One string for each IOTDNS_E* code. */
 const char *iotdns_strerror(int rc);
 

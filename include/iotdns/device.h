@@ -116,6 +116,13 @@ struct iotdns_dev_dhcp {
 };
 #define IOTDNS_DEV_MAX_DHCP 8
 
+/* A checker's verdict for a device (enum iotdns_check_status in finding.h). */
+struct iotdns_check_result {
+	uint8_t status;
+	uint16_t nfindings;
+	char detail[200];
+};
+
 struct iotdns_device {
 	uint32_t idx;                 /* dense index 0..count-1 */
 	bool keyed_by_ip;
@@ -167,8 +174,9 @@ struct iotdns_device {
 	const char *vendor, *product, *category;
 	double confidence;
 
-	/* checker state: one slot per registered checker, owned by the engine */
+	/* checker state and results: one slot per registered checker, owned by the engine */
 	void **chk_state;
+	struct iotdns_check_result *chk_result;
 
 	/* store bookkeeping */
 	int64_t db_id;                /* 0 until first stored */

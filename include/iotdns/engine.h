@@ -18,6 +18,8 @@
 #include "iotdns/device.h"
 #include "iotdns/stats.h"
 
+struct iotdns_finding;
+
 #define IOTDNS_MAX_CONFIG_RESOLVERS 16
 
 struct iotdns_enrich;
@@ -28,6 +30,11 @@ struct iotdns_engine_config {
 	struct iotdns_addr resolvers[IOTDNS_MAX_CONFIG_RESOLVERS];
 	struct iotdns_enrich *enrich;                        /* borrowed; may be NULL */
 	const struct iotdns_checker *const *checkers;        /* NULL: the registry */
+	unsigned nsets;                                      /* checker options: "<check-id>.<name>" */
+	struct {
+		char key[128];
+		double value;
+	} sets[64];
 };
 
 void iotdns_engine_config_default(struct iotdns_engine_config *cfg);
@@ -50,6 +57,14 @@ void iotdns_engine_tick(struct iotdns_engine *e, uint64_t now_us);
 void iotdns_engine_sync(struct iotdns_engine *e);
 /* End of the run: open transactions time out, sessions end, devices end. */
 void iotdns_engine_finish(struct iotdns_engine *e);
+
+/* Findings reported so far (owned by the engine, valid until it is freed). */
+uint32_t iotdns_engine_finding_count(const struct iotdns_engine *e);
+const struct iotdns_finding *iotdns_engine_finding(const struct iotdns_engine *e, uint32_t idx);
+/* The checkers of this engine, in run order. */
+const struct iotdns_checker *const *iotdns_engine_checkers(const struct iotdns_engine *e, unsigned *n);
+/* Name of input idx, as a callback for the finding JSON writers. */
+const char *iotdns_engine_input_name_cb(void *engine, uint32_t idx);
 
 struct iotdns_devtab *iotdns_engine_devices(struct iotdns_engine *e);
 struct iotdns_stats *iotdns_engine_stats(struct iotdns_engine *e);

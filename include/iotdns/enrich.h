@@ -2,7 +2,7 @@
  *
  * Three MaxMind-format databases, each optional:
  *  - the built-in database of well-known public resolvers, compiled at build
- *    time from rules/resolvers.txt (tools/mkresolverdb.pl, Debian's
+ *    time from rules/resolvers.txt (rules/mkresolverdb.pl, Debian's
  *    libmaxmind-db-writer-perl); used by default;
  *  - --asn-db: GeoLite2-ASN style (autonomous_system_number/_organization);
  *  - --geo-db: GeoLite2-Country/City style (country.iso_code).

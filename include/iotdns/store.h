@@ -73,6 +73,20 @@ int iotdns_store_flush(struct iotdns_store *s, int64_t run_id, struct iotdns_dev
 		       const struct iotdns_stats *st, const struct iotdns_input_info *inputs,
 		       unsigned ninputs, struct iotdns_enrich *e, struct iotdns_err *err);
 
+/* One transaction: every finding of the engine and every device's status
+ * per check (device_checks), for this run. Devices must have been flushed
+ * (they need their database ids). Replaces what an earlier call of the same
+ * run wrote. */
+struct iotdns_engine;
+int iotdns_store_results(struct iotdns_store *s, int64_t run_id, const char *sensor, struct iotdns_engine *e,
+			 struct iotdns_err *err);
+
+/* Read side for `iotdns findings`: findings of all runs at or above
+ * min_severity (enum iotdns_severity), most severe first, as JSON lines
+ * or as text grouped by device. */
+int iotdns_store_findings_json(struct iotdns_store *s, FILE *out, int min_severity, struct iotdns_err *err);
+int iotdns_store_findings_text(struct iotdns_store *s, FILE *out, int min_severity, struct iotdns_err *err);
+
 /* Marks the run finished ("ok", "interrupted", "error"). */
 int iotdns_store_run_end(struct iotdns_store *s, int64_t run_id, const char *status,
 			 struct iotdns_err *err);

@@ -14,6 +14,7 @@
 #include "iotdns/capture.h"
 #include "iotdns/cli.h"
 #include "iotdns/enrich.h"
+#include "iotdns/finding.h"
 #include "iotdns/json.h"
 #include "iotdns/store.h"
 
@@ -82,7 +83,9 @@ static void usage_analyze(FILE *f)
 		"  --geo-db PATH          MaxMind country/city database (GeoLite2 format)\n"
 		"  --resolver-db PATH     built-in public resolver database to use instead of\n"
 		"                         the default (\"none\" disables it)\n"
-		"  --set KEY=VALUE        change a limit (keys below)\n"
+		"  --set KEY=VALUE        change a limit (keys below) or a check threshold\n"
+		"                         (<check-id>.<option>; see `iotdns checks --options`)\n"
+		"  --config FILE          KEY = VALUE lines, as --set (# comments)\n"
 		"  --json                 one JSON object per line on standard output\n"
 		"  --quiet                print nothing but errors\n"
 		"  --fail-on SEVERITY     exit 1 when a finding is at or above SEVERITY\n"
@@ -105,7 +108,7 @@ static void usage_capture(FILE *f)
 	fprintf(f, "%s", iotdns_exit_codes_help);
 }
 
-enum { O_DB = 256, O_SENSOR, O_RESOLVER, O_ASN, O_GEO, O_RESDB, O_SET, O_JSON, O_QUIET, O_FAILON };
+enum { O_DB = 256, O_SENSOR, O_RESOLVER, O_ASN, O_GEO, O_RESDB, O_SET, O_JSON, O_QUIET, O_FAILON, O_CONFIG };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -115,6 +118,7 @@ static const struct option long_opts[] = {
 	{ "geo-db", required_argument, NULL, O_GEO },
 	{ "resolver-db", required_argument, NULL, O_RESDB },
 	{ "set", required_argument, NULL, O_SET },
+	{ "config", required_argument, NULL, O_CONFIG },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "fail-on", required_argument, NULL, O_FAILON },
@@ -151,6 +155,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, bool live)
 		case O_RESDB: o->resolver_db = optarg; break;
 		case O_SET:
 			if (iotdns_cli_set(&o->cfg, optarg, &err)) {
+				fprintf(stderr, "iotdns: %s\n", err.msg);
+				return IOTDNS_EXIT_USAGE;
+			}
+			break;
+		case O_CONFIG:
+			if (iotdns_cli_config_file(&o->cfg, optarg, &err)) {
 				fprintf(stderr, "iotdns: %s\n", err.msg);
 				return IOTDNS_EXIT_USAGE;
 			}
@@ -369,9 +379,9 @@ static void print_summary(struct run *r)
 		iotdns_json_str(stdout, r->o->db);
 		printf(",\"inputs\":%u,\"packets\":%" PRIu64 ",\"dns_messages\":%" PRIu64 ",\"dns_queries\":%" PRIu64
 		       ",\"dns_responses\":%" PRIu64 ",\"dhcp_messages\":%" PRIu64 ",\"malformed\":%" PRIu64
-		       ",\"devices\":%u,\"problems\":{",
+		       ",\"devices\":%u,\"findings\":%u,\"problems\":{",
 		       r->ninputs, st->packets, st->dns_messages, st->dns_queries, st->dns_responses, st->dhcp_messages,
-		       st->malformed, ndev);
+		       st->malformed, ndev, iotdns_engine_finding_count(r->engine));
 		bool first = true;
 		for (int i = 0; i < IOTDNS_P_COUNT; i++)
 			if (st->problems[i]) {
@@ -394,7 +404,7 @@ static void print_summary(struct run *r)
 	printf("  inputs %u, packets %" PRIu64 ", DNS messages %" PRIu64 " (%" PRIu64 " queries, %" PRIu64
 	       " responses), DHCP messages %" PRIu64 "\n",
 	       r->ninputs, st->packets, st->dns_messages, st->dns_queries, st->dns_responses, st->dhcp_messages);
-	printf("  devices %u\n", ndev);
+	printf("  devices %u, findings %u\n", ndev, iotdns_engine_finding_count(r->engine));
 	if (st->malformed || st->problems[IOTDNS_P_SNAPLEN_CUT] || st->problems[IOTDNS_P_DNS_NO_QUESTION]) {
 		printf("  packet problems (counted, not fatal):");
 		for (int i = 0; i < IOTDNS_P_COUNT; i++)
@@ -414,19 +424,59 @@ static void print_summary(struct run *r)
 	}
 }
 
+/* Prints the findings (JSON lines with --json, else grouped by device) and
+ * returns the highest severity seen, or -1. */
+static int print_findings(struct run *r)
+{
+	int worst = -1;
+	uint32_t n = iotdns_engine_finding_count(r->engine);
+	const struct iotdns_device *last = NULL;
+	char key[64];
+	for (uint32_t i = 0; i < n; i++) {
+		const struct iotdns_finding *f = iotdns_engine_finding(r->engine, i);
+		if ((int)f->kind->severity > worst)
+			worst = (int)f->kind->severity;
+		if (r->o->json) {
+			iotdns_finding_write_json(stdout, f, iotdns_engine_input_name_cb, r->engine);
+			putchar('\n');
+			continue;
+		}
+		if (r->o->quiet)
+			continue;
+		if (f->dev != last) {
+			printf("\n%s%s%s%s\n", iotdns_dev_key(f->dev, key), f->dev->hostname[0] ? " (" : "",
+			       f->dev->hostname, f->dev->hostname[0] ? ")" : "");
+			last = f->dev;
+		}
+		printf("  %-6s %-26s %s%s%s\n", iotdns_severity_name(f->kind->severity), f->kind->code, f->kind->title,
+		       f->summary[0] ? ": " : "", f->summary);
+		for (unsigned k = 0; k < f->nev && k < 2; k++)
+			printf("         evidence: %s packet %llu: %s\n",
+			       iotdns_engine_input_name(r->engine, f->ev[k].input), (unsigned long long)f->ev[k].pktno,
+			       f->ev[k].text);
+	}
+	return worst;
+}
+
 static int finish(struct run *r, const char *status)
 {
 	struct iotdns_err err = { "" };
 	if (r->engine) {
 		iotdns_engine_finish(r->engine);
-		if (r->store && r->exit_code != IOTDNS_EXIT_DB)
-			flush(r);
+		if (r->store && r->exit_code != IOTDNS_EXIT_DB && flush(r) == 0 &&
+		    iotdns_store_results(r->store, r->run_id, r->o->sensor, r->engine, &err) != IOTDNS_OK) {
+			fprintf(stderr, "iotdns: %s\n", err.msg);
+			r->exit_code = IOTDNS_EXIT_DB;
+		}
 		if (r->store && r->exit_code != IOTDNS_EXIT_DB &&
 		    iotdns_store_run_end(r->store, r->run_id, status, &err) != IOTDNS_OK) {
 			fprintf(stderr, "iotdns: %s\n", err.msg);
 			r->exit_code = IOTDNS_EXIT_DB;
 		}
+		int worst = print_findings(r);
 		print_summary(r);
+		if (r->o->fail_on >= 0 && worst >= r->o->fail_on && r->exit_code == IOTDNS_EXIT_OK)
+			r->exit_code = IOTDNS_EXIT_FINDINGS;
 	}
 	iotdns_engine_free(r->engine);
 	iotdns_store_close(r->store);

@@ -72,7 +72,67 @@ int iotdns_cli_set(struct iotdns_engine_config *cfg, const char *kv, struct iotd
 		}
 		return 0;
 	}
-	return iotdns_err_set(err, -1, "--set %.*s: unknown key (see `iotdns analyze --help`)", (int)klen, kv);
+	if (klen > 7 && strncmp(kv, "limits.", 7) == 0)
+		return iotdns_err_set(err, -1, "--set %.*s: unknown key (see `iotdns analyze --help`)", (int)klen, kv);
+	/* "<check-id>.<option>": validated by the engine against the checkers' options */
+	if (!memchr(kv, '.', klen) || klen >= sizeof(cfg->sets[0].key))
+		return iotdns_err_set(err, -1, "--set %.*s: unknown key (limits.* or <check-id>.<option>; "
+				      "see `iotdns checks --options`)", (int)klen, kv);
+	char *end;
+	errno = 0;
+	double v = strtod(eq + 1, &end);
+	if (errno || end == eq + 1 || *end)
+		return iotdns_err_set(err, -1, "--set %s: value must be a number", kv);
+	if (cfg->nsets >= IOTDNS_ARRAY_LEN(cfg->sets))
+		return iotdns_err_set(err, -1, "--set %s: too many settings", kv);
+	memcpy(cfg->sets[cfg->nsets].key, kv, klen);
+	cfg->sets[cfg->nsets].key[klen] = 0;
+	cfg->sets[cfg->nsets++].value = v;
+	return 0;
+}
+
+int iotdns_cli_config_file(struct iotdns_engine_config *cfg, const char *path, struct iotdns_err *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return iotdns_err_set(err, -1, "%s: cannot open: %s", path, strerror(errno));
+	char line[512];
+	unsigned lineno = 0;
+	int rc = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *p = line, *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t n = strlen(p);
+		while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+			p[--n] = 0;
+		if (!*p)
+			continue;
+		/* "key = value" -> "key=value" */
+		char kv[512];
+		char *eq = strchr(p, '=');
+		if (!eq) {
+			rc = iotdns_err_set(err, -1, "%s:%u: expected KEY = VALUE", path, lineno);
+			break;
+		}
+		char *ke = eq;
+		while (ke > p && (ke[-1] == ' ' || ke[-1] == '\t'))
+			ke--;
+		char *vs = eq + 1;
+		while (*vs == ' ' || *vs == '\t')
+			vs++;
+		snprintf(kv, sizeof(kv), "%.*s=%s", (int)(ke - p), p, vs);
+		struct iotdns_err e2 = { "" };
+		if (iotdns_cli_set(cfg, kv, &e2)) {
+			rc = iotdns_err_set(err, -1, "%s:%u: %s", path, lineno, e2.msg);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 void iotdns_cli_print_keys(FILE *f)

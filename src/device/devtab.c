@@ -196,6 +196,7 @@ static void dev_free(struct iotdns_device *d)
 	free(d->sessions);
 	free(d->dhcp);
 	free(d->chk_state);
+	free(d->chk_result);
 	free(d);
 }
 

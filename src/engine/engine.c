@@ -1,57 +1,51 @@
 /* iotdns - the engine (see include/iotdns/engine.h and docs/architecture.md). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "iotdns/dhcp.h"
-#include "iotdns/dns.h"
-#include "iotdns/engine.h"
+#include "engine_internal.h"
 #include "iotdns/enrich.h"
-#include "iotdns/packet.h"
-#include "iotdns/tcp_stream.h"
-#include "iotdns/txn.h"
 
 #define EXPIRE_EVERY_US 1000000ull
 #define DOQ_FLOW_GAP_US 30000000ull /* UDP/853 packets further apart count as a new flow */
 
-struct iotdns_engine {
-	struct iotdns_engine_config cfg;
-	struct iotdns_stats stats;
-	struct iotdns_decoder *dec;
-	struct iotdns_tcp_table *tcp;
-	struct iotdns_devtab *devs;
-	struct iotdns_txntab *txns;
-	struct iotdns_dns_parser *dnsp;
-
-	const struct iotdns_checker *const *checkers;
-	unsigned nchk;
-	struct iotdns_check_ctx *chk;
-	size_t chk_offsets[64];
-	size_t chk_total;
-
-	/* inputs */
-	uint32_t ninputs, cap_inputs;
-	char **inputs;
-	int dlt;
-	uint64_t pktno;
-
-	uint64_t now_us, last_expire_us;
-	bool finished;
-
-	/* network-wide provided resolvers learned from RAs */
-	uint8_t n_ra;
-	struct iotdns_addr ra[IOTDNS_DHCP_MAX_DNS];
-
-	/* scratch for DHCP (kept here so nothing big lands on the stack per packet) */
-	struct iotdns_dhcp4 d4;
-	struct iotdns_dhcp6 d6;
-	struct iotdns_ra rav;
-	struct iotdns_dev_dhcp obs;
-};
 
 void iotdns_engine_config_default(struct iotdns_engine_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	iotdns_limits_default(&cfg->limits);
+}
+
+/* Applies "<check-id>.<option>=value" settings; unknown keys and values out
+ * of range are errors naming the key. */
+static int apply_sets(struct iotdns_engine *e, struct iotdns_err *err)
+{
+	for (unsigned k = 0; k < e->cfg.nsets; k++) {
+		const char *key = e->cfg.sets[k].key;
+		double v = e->cfg.sets[k].value;
+		const char *dot = strchr(key, '.');
+		bool found = false;
+		for (unsigned i = 0; dot && i < e->nchk && !found; i++) {
+			const struct iotdns_checker *c = e->chk[i].self;
+			if (strlen(c->id) != (size_t)(dot - key) || strncmp(c->id, key, (size_t)(dot - key)) != 0)
+				continue;
+			unsigned j = 0;
+			for (const struct iotdns_opt *o = c->opts; o && o->name; o++, j++) {
+				if (strcmp(o->name, dot + 1) != 0)
+					continue;
+				if (v < o->min || v > o->max)
+					return iotdns_err_set(err, IOTDNS_EINVAL, "%s: value %g out of range [%g, %g]", key, v,
+							      o->min, o->max);
+				e->chk[i].opt[j] = v;
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			return iotdns_err_set(err, IOTDNS_EINVAL, "%s: unknown setting (see `iotdns checks --options`)",
+					      key);
+	}
+	return IOTDNS_OK;
 }
 
 static void on_tcp_msg(void *ctx, const struct iotdns_pkt *pkt, const uint8_t *msg, uint32_t len);
@@ -90,6 +84,19 @@ int iotdns_engine_new(struct iotdns_engine **out, const struct iotdns_engine_con
 		c->slot = i;
 		e->chk_offsets[i] = e->chk_total;
 		e->chk_total += (c->self->dev_state_size + 15) & ~(size_t)15;
+		unsigned nopt = 0;
+		for (const struct iotdns_opt *o = c->self->opts; o && o->name; o++) {
+			if (nopt >= IOTDNS_MAX_OPTS) {
+				rc = iotdns_err_set(err, IOTDNS_EINVAL, "checker %s has too many options", c->self->id);
+				goto fail;
+			}
+			c->opt[nopt++] = o->def;
+		}
+	}
+	if ((rc = apply_sets(e, err)) != IOTDNS_OK)
+		goto fail;
+	for (unsigned i = 0; i < e->nchk; i++) {
+		struct iotdns_check_ctx *c = &e->chk[i];
 		if (c->self->init && (rc = c->self->init(c)) != IOTDNS_OK) {
 			iotdns_err_set(err, rc, "checker %s failed to start: %s", c->self->id, iotdns_strerror(rc));
 			for (unsigned j = 0; j < i; j++)
@@ -134,6 +141,9 @@ void iotdns_engine_free(struct iotdns_engine *e)
 	for (uint32_t i = 0; i < e->ninputs; i++)
 		free(e->inputs[i]);
 	free(e->inputs);
+	for (uint32_t i = 0; i < e->nfindings; i++)
+		free(e->findings[i]);
+	free(e->findings);
 	free(e);
 }
 
@@ -179,11 +189,14 @@ static bool ensure_state(struct iotdns_engine *e, struct iotdns_device *dev)
 	if (dev->chk_state || !e->nchk)
 		return true;
 	dev->chk_state = calloc(e->nchk, sizeof(void *));
+	dev->chk_result = calloc(e->nchk, sizeof(*dev->chk_result));
 	char *block = calloc(1, e->chk_total ? e->chk_total : 1);
-	if (!dev->chk_state || !block) {
+	if (!dev->chk_state || !dev->chk_result || !block) {
 		free(dev->chk_state);
+		free(dev->chk_result);
 		free(block);
 		dev->chk_state = NULL;
+		dev->chk_result = NULL;
 		return false;
 	}
 	for (unsigned i = 0; i < e->nchk; i++)
@@ -717,8 +730,16 @@ void iotdns_engine_finish(struct iotdns_engine *e)
 			end_session(e, dev, s);
 		if (!dev->chk_state)
 			continue;
-		for (unsigned c = 0; c < e->nchk; c++)
+		for (unsigned c = 0; c < e->nchk; c++) {
 			if (e->chk[c].self->on_device_end)
 				e->chk[c].self->on_device_end(&e->chk[c], dev, dev->chk_state[c]);
+			struct iotdns_check_result *r = &dev->chk_result[c];
+			if (r->nfindings)
+				r->status = IOTDNS_STATUS_FAIL;
+			else if (r->status == IOTDNS_STATUS_NONE) {
+				r->status = IOTDNS_STATUS_INSUFFICIENT;
+				snprintf(r->detail, sizeof(r->detail), "no verdict");
+			}
+		}
 	}
 }

@@ -99,6 +99,7 @@ static const char schema_v1[] =
 	"  retransmissions INTEGER NOT NULL DEFAULT 0,\n"
 	"  responses_sent INTEGER NOT NULL DEFAULT 0,\n"
 	"  responses_sent_bytes INTEGER NOT NULL DEFAULT 0,\n"
+	"  requests_received INTEGER NOT NULL DEFAULT 0,\n"
 	"  requests_received_bytes INTEGER NOT NULL DEFAULT 0,\n"
 	"  sessions INTEGER NOT NULL DEFAULT 0,\n"
 	"  sessions_dropped INTEGER NOT NULL DEFAULT 0,\n"
@@ -234,6 +235,7 @@ static const char schema_v1[] =
 	"  coalesce(sum(r.retransmissions), 0) AS retransmissions,\n"
 	"  coalesce(sum(r.responses_sent), 0) AS responses_sent,\n"
 	"  coalesce(sum(r.responses_sent_bytes), 0) AS responses_sent_bytes,\n"
+	"  coalesce(sum(r.requests_received), 0) AS requests_received,\n"
 	"  coalesce(sum(r.requests_received_bytes), 0) AS requests_received_bytes,\n"
 	"  coalesce(sum(r.sessions), 0) AS sessions\n"
 	"FROM devices d LEFT JOIN device_runs r ON r.device_id = d.id\n"
@@ -331,8 +333,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO device_runs (device_id, run_id, first_seen, last_seen, queries, "
 		"tcp_queries, mdns_queries, llmnr_queries, responses, unanswered, retransmissions, "
 		"responses_sent, responses_sent_bytes, requests_received_bytes, sessions, "
-		"sessions_dropped, names) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+		"sessions_dropped, names, requests_received) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
 		"ON CONFLICT (device_id, run_id) DO UPDATE SET first_seen = excluded.first_seen, "
 		"last_seen = excluded.last_seen, queries = excluded.queries, "
 		"tcp_queries = excluded.tcp_queries, mdns_queries = excluded.mdns_queries, "
@@ -342,7 +344,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"responses_sent_bytes = excluded.responses_sent_bytes, "
 		"requests_received_bytes = excluded.requests_received_bytes, "
 		"sessions = excluded.sessions, sessions_dropped = excluded.sessions_dropped, "
-		"names = excluded.names",
+		"names = excluded.names, requests_received = excluded.requests_received",
 	[ST_ADDR_UPSERT] =
 		"INSERT INTO device_addresses (device_id, run_id, address, first_seen, last_seen, "
 		"packets) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -1214,6 +1216,7 @@ static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_de
 	bind_u64(st, 15, (uint64_t)nsess + dev->sessions_dropped);
 	bind_u64(st, 16, dev->sessions_dropped);
 	sqlite3_bind_int64(st, 17, dev->nnames);
+	bind_u64(st, 18, dev->requests_received);
 	if ((rc = step_done(s, st, "storing a device's run counters", err)))
 		return rc;
 

@@ -1,6 +1,7 @@
 /* iotdns - error codes and invariant checks. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "iotdns/common.h"
 
@@ -46,4 +47,13 @@ bool iotdns_fails_impl(bool ok, const char *expr, const char *file, int line)
 		fprintf(stderr, "iotdns: internal check failed: %s (%s:%d)\n", expr, file, line);
 	}
 	return true;
+}
+
+void iotdns_iso_time(uint64_t us, char buf[40])
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 40 - n, ".%06uZ", (unsigned)(us % 1000000));
 }

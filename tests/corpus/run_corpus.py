@@ -35,7 +35,7 @@ SKIP = 77
 
 # Bump when the tshark extraction below changes: cached results of an older
 # method are recomputed.
-METHOD = "iotdns-corpus-tshark-3"
+METHOD = "iotdns-corpus-tshark-4"
 
 # Problems iotdns counts for a DNS message it could not decode (stats.h):
 # such a message is still a DNS message on the wire, and tshark counts it.
@@ -194,7 +194,10 @@ class Tshark:
         - whose innermost transport is UDP with port 53, 5353 or 5355 on
           either side, or TCP with port 53 -> otherwise other_ports;
         - a frame carries as many messages as dns.id values (a TCP segment
-          may complete several), at least one.
+          may complete several), at least one;
+        - queries (dns.flags.response == 0) are also counted per source MAC
+          and kind: dns (port 53), mdns (5353), llmnr (5355), in that order
+          of precedence, as iotdns dispatches them.
         Frames whose DNS sits behind a second IP header (a tunnel) are
         counted, and also reported as tunneled: iotdns does not decode
         tunnels, which exceptions.tsv then says."""
@@ -207,7 +210,8 @@ class Tshark:
             cmd += ["-e", f]
         p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", env=env)
         c = dict(frames=0, dns=0, queries=0, responses=0, icmp_quoted=0, other_ports=0,
-                 tunneled=0, malformed_frames=0, query_macs={}, rc=p.returncode,
+                 tunneled=0, malformed_frames=0, rc=p.returncode,
+                 query_macs={"dns": {}, "mdns": {}, "llmnr": {}},
                  stderr=" ".join(l for l in p.stderr.splitlines() if "dangerous" not in l)[:300])
         for line in p.stdout.splitlines():
             cols = line.split("\t")
@@ -247,8 +251,11 @@ class Tshark:
             if cols[9]:
                 c["malformed_frames"] += 1
             if q and cols[2]:
+                # by port, in iotdns's order: 53 first, then 5353, then 5355
+                kind = "dns" if 53 in ports else "mdns" if 5353 in ports else "llmnr"
                 mac = cols[2].split(",")[0].lower()
-                c["query_macs"][mac] = c["query_macs"].get(mac, 0) + q
+                macs = c["query_macs"][kind]
+                macs[mac] = macs.get(mac, 0) + q
         return c
 
 
@@ -522,19 +529,30 @@ class Suite:
         m = MAC_RE.search(self.manifest.get(rel, {}).get("notes", ""))
         return m.group(1).lower() if m else None
 
+    def device_queries_errors(self, t, dev, mac):
+        """iotdns's per-kind query counts of one device against tshark's
+        queries from that source MAC."""
+        errs = []
+        for kind, key in (("dns", "queries"), ("mdns", "mdns_queries"), ("llmnr", "llmnr_queries")):
+            want = t["query_macs"][kind].get(mac, 0)
+            if dev.get(key) != want:
+                errs.append("device %s: %s=%s, tshark sees %d %s queries from it"
+                            % (mac, key, dev.get(key), want, kind))
+        return errs
+
     def check_doh_device(self, rel, t, r, status, detail):
         mac = self.labeled_mac(rel)
         how = "manifest"
         if not mac:
             # The manifest gives the label, not the MAC: the device is the
             # source MAC of the DNS queries, derived with tshark.
-            macs = t["query_macs"]
+            macs = t["query_macs"]["dns"]
             if len(macs) != 1:
                 self.fail("%s: tshark sees DNS queries from %d MACs %s; cannot derive the labeled device"
                           % (rel, len(macs), sorted(macs)))
                 return "FAIL", detail
             mac = next(iter(macs))
-            how = "tshark: source MAC of all %d queries" % macs[mac]
+            how = "derived with tshark: source MAC of all %d DNS queries" % macs[mac]
         errs = []
         devs = r.devices or []
         if r.summary.get("devices") != 1:
@@ -544,9 +562,8 @@ class Suite:
                         % (len(devs), [d.get("key") for d in devs]))
         elif (devs[0].get("mac") or "").lower() != mac:
             errs.append("the device is %s, the labeled device is %s" % (devs[0].get("mac"), mac))
-        elif devs[0].get("queries") != t["query_macs"].get(mac, 0):
-            errs.append("device %s made %s queries, tshark sees %d from it"
-                        % (mac, devs[0].get("queries"), t["query_macs"].get(mac, 0)))
+        else:
+            errs += self.device_queries_errors(t, devs[0], mac)
         detail += " device=%s (%s)" % (mac, how)
         if errs:
             self.fail("%s: %s" % (rel, "; ".join(errs)))
@@ -555,22 +572,24 @@ class Suite:
 
     def check_iot_device(self, rel, t, r, status, detail):
         """The labeled device (MAC in the manifest) is a device of iotdns with
-        as many queries as tshark sees from that MAC, when it sent any."""
+        as many queries of each kind as tshark sees from that MAC, when it
+        sent any."""
         mac = self.labeled_mac(rel)
         if not mac or r.devices is None:
             return status, detail
-        want = t["query_macs"].get(mac, 0)
-        got = next((d for d in r.devices if (d.get("mac") or "").lower() == mac), None)
+        want = sum(t["query_macs"][k].get(mac, 0) for k in ("dns", "mdns", "llmnr"))
         if want == 0:
-            return status, detail
-        if not got:
-            err = "labeled device %s (%d queries in tshark) is not among iotdns's devices" % (mac, want)
-        elif got.get("queries") != want:
-            err = "labeled device %s made %s queries, tshark sees %d" % (mac, got.get("queries"), want)
+            return status, detail + " (labeled device %s sent no queries)" % mac
+        dev = next((d for d in r.devices if (d.get("mac") or "").lower() == mac), None)
+        if not dev:
+            errs = ["labeled device %s (%d queries in tshark) is not among iotdns's devices" % (mac, want)]
         else:
-            return status, detail + " device %s queries=%d" % (mac, want)
-        self.fail("%s: %s" % (rel, err))
-        return "FAIL", detail + " -- " + err
+            errs = self.device_queries_errors(t, dev, mac)
+        if errs:
+            self.fail("%s: %s" % (rel, "; ".join(errs)))
+            return "FAIL", detail + " -- " + "; ".join(errs)
+        return status, detail + " device %s queries dns/mdns/llmnr=%d/%d/%d" % (
+            mac, dev.get("queries"), dev.get("mdns_queries"), dev.get("llmnr_queries"))
 
     # -- malformed ------------------------------------------------------
 

@@ -52,6 +52,11 @@ static void one(struct iotdns_decoder *dec, struct iotdns_tcp_table *tt, int dlt
 	pkt.caplen = (uint32_t)n;
 	pkt.wirelen = (uint32_t)n + (cut ? 100 : 0);
 	if (iotdns_decode_frame(dec, dlt, copy, &pkt) == IOTDNS_DEC_OK) {
+		/* the payload lies inside the frame (or the reassembly buffer) */
+		if (!pkt.reassembled && (pkt.payload < copy || pkt.payload + pkt.payload_len > copy + n))
+			abort();
+		if (pkt.l4 != IOTDNS_L4_UDP && pkt.l4 != IOTDNS_L4_TCP && pkt.l4 != IOTDNS_L4_ICMPV6)
+			abort();
 		for (uint32_t i = 0; i < pkt.payload_len; i++)
 			x += pkt.payload[i];
 		sink += x;

@@ -146,6 +146,7 @@ static struct iotdns_device *fill_device(struct iotdns_devtab *t, const uint8_t 
 	d->responses = 9 * scale;
 	d->unanswered = 1 * scale;
 	d->retransmissions = 1 * scale;
+	d->requests_received = 2 * scale;
 	d->vlan = 7;
 	struct iotdns_addr ip = A("192.168.1.50"), ip6 = A("fe80::1");
 	iotdns_dev_note_addr(t, d, &ip, t0 + 123456);
@@ -638,6 +639,8 @@ static void test_basic(struct iotdns_enrich *e)
 	CHECK_EQ_INT(q_int(peer, "SELECT queries FROM device_totals WHERE key = '02:11:22:33:44:55'"),
 		     25 + 20);
 	CHECK_EQ_INT(q_int(peer, "SELECT runs FROM device_totals WHERE key = '02:11:22:33:44:55'"), 2);
+	CHECK_EQ_INT(q_int(peer, "SELECT requests_received FROM device_totals WHERE key = "
+				 "'02:11:22:33:44:55'"), 2 + 4);
 	CHECK_EQ_INT(q_int(peer, "SELECT first_seen FROM devices WHERE key = '02:11:22:33:44:55'"),
 		     (long long)(T0 - 1000000000ull + 123456));
 	CHECK_EQ_INT(q_int(peer, "SELECT last_seen FROM devices WHERE key = '02:11:22:33:44:55'"),
