@@ -10,7 +10,22 @@
 
 #include "iotdns/checker.h"
 
+extern const struct iotdns_checker iotdns_chk_port_randomization;
+extern const struct iotdns_checker iotdns_chk_txid_randomization;
+extern const struct iotdns_checker iotdns_chk_hardcoded_resolver;
+extern const struct iotdns_checker iotdns_chk_amplification_risk;
+extern const struct iotdns_checker iotdns_chk_missing_cache;
+extern const struct iotdns_checker iotdns_chk_transport_privacy;
+extern const struct iotdns_checker iotdns_chk_identifier_leak;
+
 const struct iotdns_checker *const iotdns_checkers[] = {
+	&iotdns_chk_port_randomization,
+	&iotdns_chk_txid_randomization,
+	&iotdns_chk_hardcoded_resolver,
+	&iotdns_chk_amplification_risk,
+	&iotdns_chk_missing_cache,
+	&iotdns_chk_transport_privacy,
+	&iotdns_chk_identifier_leak,
 	NULL,
 };
 

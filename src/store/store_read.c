@@ -53,6 +53,10 @@ static const char sql_top_names[] =
 	"SELECT name, sum(queries) AS q FROM names WHERE device_id = ?1 "
 	"GROUP BY name ORDER BY q DESC, name LIMIT 10";
 
+/* the latest status of each check for the device */
+static const char sql_checks[] =
+	"SELECT check_id, status, detail FROM device_checks c WHERE device_id = ?1 AND run_id = "
+	"(SELECT max(run_id) FROM device_checks WHERE device_id = ?1 AND check_id = c.check_id) ORDER BY check_id";
 static const char sql_dhcp[] =
 	"SELECT version, msg_type, hostname, vendor_class, prl, client_id, sum(count), "
 	"min(first_seen), max(last_seen) FROM dhcp_observations WHERE device_id = ?1 "
@@ -114,7 +118,7 @@ static void json_str_or_null(FILE *f, const char *s)
 }
 
 struct read_stmts {
-	sqlite3_stmt *devices, *ips, *resolvers, *names, *top_names, *dhcp;
+	sqlite3_stmt *devices, *ips, *resolvers, *names, *top_names, *dhcp, *checks;
 };
 
 static void read_stmts_free(struct read_stmts *r)
@@ -125,6 +129,7 @@ static void read_stmts_free(struct read_stmts *r)
 	sqlite3_finalize(r->names);
 	sqlite3_finalize(r->top_names);
 	sqlite3_finalize(r->dhcp);
+	sqlite3_finalize(r->checks);
 }
 
 static int read_stmts_prepare(struct iotdns_store *s, struct read_stmts *r, struct iotdns_err *err)
@@ -136,7 +141,8 @@ static int read_stmts_prepare(struct iotdns_store *s, struct read_stmts *r, stru
 	    (rc = sqlite3_prepare_v2(s->db, sql_resolvers, -1, &r->resolvers, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_prepare_v2(s->db, sql_names, -1, &r->names, NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_prepare_v2(s->db, sql_top_names, -1, &r->top_names, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_prepare_v2(s->db, sql_dhcp, -1, &r->dhcp, NULL)) != SQLITE_OK) {
+	    (rc = sqlite3_prepare_v2(s->db, sql_dhcp, -1, &r->dhcp, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v2(s->db, sql_checks, -1, &r->checks, NULL)) != SQLITE_OK) {
 		read_stmts_free(r);
 		return iotdns_store_fail(s, rc, "preparing the device listing", err);
 	}
@@ -288,7 +294,32 @@ static int json_device(struct iotdns_store *s, struct read_stmts *r, FILE *f,
 	if ((rc = sub_done(s, q, rc, err)))
 		return rc;
 
-	fputs("],\"vendor\":", f);
+	/* the latest status of every check, and its one-line detail */
+	fputs("],\"checks\":{", f);
+	q = r->checks;
+	sqlite3_bind_int64(q, 1, id);
+	first = true;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fputs(first ? "" : ",", f);
+		iotdns_json_str(f, col_text(q, 0));
+		fputc(':', f);
+		iotdns_json_str(f, col_text(q, 1));
+		first = false;
+	}
+	if ((rc = sub_done(s, q, rc, err)))
+		return rc;
+	fputs("},\"check_details\":{", f);
+	first = true;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fputs(first ? "" : ",", f);
+		iotdns_json_str(f, col_text(q, 0));
+		fputc(':', f);
+		iotdns_json_str(f, col_text(q, 2));
+		first = false;
+	}
+	if ((rc = sub_done(s, q, rc, err)))
+		return rc;
+	fputs("},\"vendor\":", f);
 	iotdns_json_str(f, col_text(d, DV_VENDOR));
 	fputs(",\"product\":", f);
 	iotdns_json_str(f, col_text(d, DV_PRODUCT));

@@ -75,6 +75,10 @@ DNS_LAYERS = ("dns", "mdns", "llmnr")
 # Manifest notes of malformed/ files that say the DNS message itself is broken.
 BROKEN_DNS_RE = re.compile(r"invalid DNS label|compression-pointer loop|corrupt DNS message|"
                            r"corrupt additional records", re.I)
+# Reports of a sanitizer build (-Db_sanitize=address,undefined): a finding
+# is a crash even when the process goes on (UBSan) or exits normally.
+SANITIZER_RE = re.compile(r"^.*(?:runtime error:|ERROR: \w+Sanitizer|WARNING: \w+Sanitizer|"
+                          r"SUMMARY: \w+Sanitizer).*$", re.M)
 MAC_RE = re.compile(r"device MAC(?: \([^)]*\))? ((?:[0-9a-f]{2}:){5}[0-9a-f]{2})", re.I)
 
 
@@ -274,8 +278,14 @@ class Run:
         self.devices = None
 
     @property
+    def sanitizer(self):
+        """A sanitizer report (ASan, UBSan, ...) on stderr, or None."""
+        m = SANITIZER_RE.search(self.stderr or "")
+        return m.group(0).strip()[:200] if m else None
+
+    @property
     def crashed(self):
-        return self.rc is not None and self.rc < 0
+        return (self.rc is not None and self.rc < 0) or self.sanitizer is not None
 
     def count(self):
         """DNS messages iotdns saw: decoded + undecodable."""
@@ -291,6 +301,8 @@ class Run:
     def describe(self):
         if self.timeout:
             return "timed out"
+        if self.sanitizer:
+            return "exit %d with a sanitizer report: %s" % (self.rc, self.sanitizer)
         if self.crashed:
             return "killed by signal %d" % -self.rc
         return "exit %d" % self.rc
@@ -619,7 +631,7 @@ class Suite:
             if r.timeout:
                 errs.append("hang: no exit within %d s" % self.a.file_timeout)
             elif r.crashed:
-                errs.append("crash: killed by signal %d (%s)" % (-r.rc, r.stderr[-300:]))
+                errs.append("crash: %s (%s)" % (r.describe(), r.stderr[-300:]))
             elif r.rc not in (0, 3):
                 errs.append("exit %d (only 0 or 3 allowed): %s" % (r.rc, r.stderr[:300]))
             elif r.rc == 3 and not names_file(r.stderr, self.path(rel)):

@@ -20,7 +20,7 @@ pairs=""
 for scn in "$root"/pcaps/demo/*.scn; do
 	[ -f "$scn" ] && pairs="$pairs $scn:${scn%.scn}.pcap"
 done
-for scn in "$root"/tests/golden/cases/*/scenario.scn; do
+for scn in "$root"/tests/golden/cases/*/scenario.scn "$root"/tests/golden/checks/*/scenario.scn; do
 	[ -f "$scn" ] && pairs="$pairs $scn:$(dirname "$scn")/capture.pcap"
 done
 

@@ -335,6 +335,19 @@ static void test_ipv6(void)
 	n = mk_ipv6(f, 60, e, 1);
 	CHECK(expect(f, n, n, IOTDNS_DEC_BAD, IOTDNS_P_BAD_IPV6_EXT));
 
+	/* an AH header cut by the snap length right after the fixed header */
+	o = 0;
+	ext(e, &o, 17, 3);
+	n = mk_ipv6(f, 51, e, o);
+	CHECK(expect(f, 41, n, IOTDNS_DEC_BAD, IOTDNS_P_TRUNCATED_IP));
+	/* a fragment cut by the snap length cannot be reassembled */
+	e[0] = 17, e[1] = 0;
+	be16(e + 2, 1); /* offset 0, more fragments */
+	be32(e + 4, 99);
+	memcpy(e + 8, l4, u);
+	n = mk_ipv6(f, 44, e, 8 + u);
+	CHECK(expect(f, n - 4, n, IOTDNS_DEC_BAD, IOTDNS_P_TRUNCATED_IP));
+
 	/* no next header, ESP, unknown protocol: skipped */
 	n = mk_ipv6(f, 59, e, 0);
 	CHECK(expect(f, n, n, IOTDNS_DEC_SKIP, -1));

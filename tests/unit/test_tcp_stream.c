@@ -252,6 +252,21 @@ static void test_reorder(void)
 	CHECK(all_intact());
 	CHECK_EQ_INT(st.malformed, 0);
 
+	/* a hole before another hole; a segment reaching back before the window */
+	fresh(0, 0);
+	seg(isn, SYN, NULL, 0);
+	seg(isn + 1, PSH, b, m[0]);
+	seg(isn + 1 + (uint32_t)o[4], PSH, b + o[4], m[4]);
+	seg(isn + 1 + (uint32_t)o[2], PSH, b + o[2], m[2]);
+	CHECK_EQ_INT(got.n, 1);
+	seg(isn + 1 + (uint32_t)o[0] + 5, PSH, b + o[0] + 5, m[0] - 5 + m[1]);
+	CHECK_EQ_INT(got.n, 3);
+	seg(isn + 1 + (uint32_t)o[3], PSH, b + o[3], m[3]);
+	CHECK_EQ_INT(got.n, 5);
+	for (unsigned i = 0; i < 5; i++)
+		CHECK_EQ_INT(got.id[i], 20 + i);
+	CHECK_EQ_INT(st.malformed, 0);
+
 	/* data arriving before the SYN's data (first data segment late) */
 	fresh(0, 0);
 	seg(isn, SYN, NULL, 0);
@@ -361,6 +376,83 @@ static void test_midstream(void)
 	seg(5 + (uint32_t)(n1 - 2), PSH, b + n1, n2);
 	CHECK_EQ_INT(got.n, 1);
 	CHECK_EQ_INT(got.id[0], 201);
+}
+
+/* Sends msg (2 + len bytes, prefix included) as the first segment of a new
+ * stream without SYN: was it taken for a message start? */
+static bool starts_stream(const uint8_t *msg, size_t n)
+{
+	fresh(0, 0);
+	seg(777, PSH, msg, n);
+	return got.n == 1;
+}
+
+static void test_plausible(void)
+{
+	uint8_t b[600], c[600];
+	size_t n = mk_msg(b, 0x1234, 40);
+
+	CHECK(starts_stream(b, n));
+	memcpy(c, b, n);
+	c[4] = 3 << 3; /* opcode 3 does not exist */
+	CHECK(!starts_stream(c, n));
+	memcpy(c, b, n);
+	c[4] = 0x80 | 15 << 3; /* nor 15 */
+	CHECK(!starts_stream(c, n));
+	memcpy(c, b, n);
+	c[4] = 4 << 3; /* NOTIFY */
+	CHECK(starts_stream(c, n));
+	memcpy(c, b, n);
+	be16(c + 6, 2); /* two questions */
+	CHECK(!starts_stream(c, n));
+	memcpy(c, b, n);
+	c[2 + 2] = 0x81, c[2 + 3] = 0x80; /* a response */
+	be16(c + 8, 3);                    /* 3 answers cannot fit in 40 bytes */
+	CHECK(!starts_stream(c, n));
+	be16(c + 8, 2);                    /* 2 can (5 + 2 * 11 <= 28) */
+	CHECK(starts_stream(c, n));
+	memcpy(c, b, n);
+	c[5] = 0x01; /* a standard query with RCODE 1 */
+	CHECK(!starts_stream(c, n));
+	memcpy(c, b, n);
+	be16(c + 8, 1); /* a standard query with an answer */
+	CHECK(!starts_stream(c, n));
+	memcpy(c, b, n);
+	be16(c + 6, 0); /* a standard query without question */
+	CHECK(!starts_stream(c, n));
+	c[4] = 0x80;    /* a response without question: fine */
+	CHECK(starts_stream(c, n));
+	/* question names */
+	memcpy(c, b, n);
+	c[14] = 3, memcpy(c + 15, "www", 3), c[18] = 0, be16(c + 19, 1), be16(c + 21, 1);
+	CHECK(starts_stream(c, n));
+	c[14] = 64; /* label too long */
+	CHECK(!starts_stream(c, n));
+	c[14] = 0xc0; /* a pointer: nothing before it to point to */
+	CHECK(!starts_stream(c, n));
+	c[14] = 3, c[18] = 30; /* a label running past the message */
+	CHECK(!starts_stream(c, n));
+	/* a name of 5 x 63-byte labels (over 255 bytes) in a big message */
+	n = mk_msg(c, 9, 400);
+	for (int i = 0; i < 5; i++) {
+		c[14 + 64 * i] = 63;
+		memset(c + 15 + 64 * i, 'a', 63);
+	}
+	CHECK(!starts_stream(c, n));
+	c[14 + 64 * 4] = 0; /* four labels: 256 bytes with the root... */
+	c[14 + 64 * 3] = 62; /* ...make it 255 */
+	c[14 + 64 * 3 + 63] = 0;
+	CHECK(starts_stream(c, n));
+	/* only part of the name held: judged on what is there */
+	fresh(0, 0);
+	seg(777, PSH, c, 100);
+	seg(877, PSH, c + 100, n - 100);
+	CHECK_EQ_INT(got.n, 1);
+	/* too short to judge (a header but not 2 + 12 bytes), prefix below 12 */
+	CHECK(!starts_stream(b, 10));
+	b[1] = 11;
+	CHECK(!starts_stream(b, 13));
+	CHECK_EQ_INT(st.malformed, 0);
 }
 
 static void test_hostile(void)
@@ -479,6 +571,54 @@ static void test_caps(void)
 	seg_c(1, false, 40, RST | ACK, NULL, 0);
 	CHECK_EQ_INT(iotdns_tcp_count(tt), 0);
 	CHECK_EQ_INT(st.malformed, 0);
+
+	/* many streams: hash chains fill and empty again */
+	fresh(64, 0);
+	for (unsigned c = 0; c < 64; c++) {
+		seg_c(c, false, 10, PSH, b, 30);
+		seg_c(c, true, 10, PSH, b, 30);
+	}
+	CHECK_EQ_INT(iotdns_tcp_count(tt), 64);
+	CHECK_EQ_INT(st.evictions[IOTDNS_V_TCP_STREAMS], 64);
+	/* the last 32 connections (both directions) remain */
+	for (unsigned c = 32; c < 48; c++)
+		seg_c(c, false, 40, RST, NULL, 0);
+	CHECK_EQ_INT(iotdns_tcp_count(tt), 32);
+	seg_c(100, true, 10, PSH, b, 30);
+	CHECK_EQ_INT(iotdns_tcp_count(tt), 33);
+	seg_c(100, false, 99, RST, NULL, 0); /* only the reverse direction exists */
+	CHECK_EQ_INT(iotdns_tcp_count(tt), 32);
+	for (unsigned c = 0; c < 32; c++)
+		seg_c(c, false, 40, PSH, b + 30, n - 30); /* gone: no message */
+	CHECK_EQ_INT(got.n, 0);
+
+	/* idle streams are also closed lazily by later segments */
+	fresh(0, 0);
+	seg_c(0, false, 10, PSH, b, 30);
+	seg_c(1, false, 10, PSH, b, 30);
+	now += lim.tcp_idle_us + 1;
+	seg_c(2, false, 10, PSH, b, 30);
+	CHECK_EQ_INT(iotdns_tcp_count(tt), 1);
+
+	/* a new SYN on a stream with held data gives the hole up */
+	fresh(0, 0);
+	seg(10, SYN, NULL, 0);
+	seg(11 + 100, PSH, b, n);
+	seg(5000, SYN, NULL, 0);
+	CHECK_EQ_INT(st.problems[IOTDNS_P_TCP_GAP], 1);
+	seg(5001, PSH, b, n);
+	CHECK_EQ_INT(got.n, 1);
+
+	/* a large buffer is released with its stream */
+	fresh(0, 0);
+	uint8_t big[9000];
+	size_t bn = mk_msg(big, 1, 8000);
+	seg(10, SYN, NULL, 0);
+	seg(11, PSH, big, 6000);
+	seg(11 + 6000, FIN, big + 6000, bn - 6000);
+	CHECK_EQ_INT(got.n, 1);
+	CHECK(got.n == 1 && got.len[0] == 8000 && got.intact[0]);
+	CHECK_EQ_INT(iotdns_tcp_count(tt), 0);
 
 	/* no streams at all */
 	iotdns_tcp_free(tt);
@@ -604,6 +744,7 @@ int main(void)
 	test_reorder();
 	test_loss();
 	test_midstream();
+	test_plausible();
 	test_hostile();
 	test_caps();
 	test_wrap();
