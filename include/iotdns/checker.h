@@ -15,6 +15,8 @@
  *   on_txn       a unicast query matched with its response, or timed out
  *   on_session_end  a boot session of the device ended (new DHCP exchange,
  *                silence, or end of capture)
+ *   on_traffic   the device opened a TCP connection or sent UDP to a
+ *                non-local address (not DNS): address use
  *   on_device_end   end of the run: give verdicts
  */
 #ifndef IOTDNS_CHECKER_H
@@ -141,6 +143,11 @@ struct iotdns_checker {
 	void (*on_session_end)(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, void *st,
 			       const struct iotdns_session *sess);
 	void (*on_device_end)(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, void *st);
+	/* other traffic of the device: a TCP connection attempt (SYN) or a UDP
+	 * datagram to a non-local address, DNS/DoT/DoQ excluded — for checks that
+	 * compare the addresses a device uses with the answers it received */
+	void (*on_traffic)(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, void *st,
+			   const struct iotdns_pkt *pkt);
 	/* releases anything the checker allocated inside st (st itself is the engine's) */
 	void (*dev_free)(struct iotdns_check_ctx *ctx, void *st);
 };

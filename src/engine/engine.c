@@ -95,6 +95,8 @@ int iotdns_engine_new(struct iotdns_engine **out, const struct iotdns_engine_con
 	}
 	if ((rc = apply_sets(e, err)) != IOTDNS_OK)
 		goto fail;
+	for (unsigned i = 0; i < e->nchk; i++)
+		e->traffic_listeners |= e->chk[i].self->on_traffic != NULL;
 	for (unsigned i = 0; i < e->nchk; i++) {
 		struct iotdns_check_ctx *c = &e->chk[i];
 		if (c->self->init && (rc = c->self->init(c)) != IOTDNS_OK) {
@@ -626,6 +628,25 @@ static void encrypted_flow(struct iotdns_engine *e, const struct iotdns_pkt *p, 
 	r->last_us = p->ts_us;
 }
 
+/* ---- other traffic ------------------------------------------------------------ */
+
+/* A device's TCP SYN or UDP datagram to a non-local address: raised only
+ * when a checker listens, and only for devices already known from DNS. */
+static void other_traffic(struct iotdns_engine *e, const struct iotdns_pkt *p)
+{
+	if (!e->traffic_listeners || iotdns_addr_is_local(&p->dst))
+		return;
+	if (p->l4 == IOTDNS_L4_TCP && (p->tcp_flags & (IOTDNS_TCP_SYN | IOTDNS_TCP_ACK)) != IOTDNS_TCP_SYN)
+		return;
+	struct iotdns_device *dev = p->has_mac ? iotdns_devtab_by_mac(e->devs, p->src_mac, false)
+					       : iotdns_devtab_by_ip(e->devs, &p->src, false);
+	if (!dev || !dev->chk_state)
+		return;
+	for (unsigned i = 0; i < e->nchk; i++)
+		if (e->chk[i].self->on_traffic)
+			e->chk[i].self->on_traffic(&e->chk[i], dev, dev->chk_state[i], p);
+}
+
 /* ---- packets --------------------------------------------------------------- */
 
 static void expire(struct iotdns_engine *e, uint64_t now)
@@ -680,8 +701,10 @@ void iotdns_engine_packet(struct iotdns_engine *e, const struct pcap_pkthdr *h, 
 			dhcp6(e, &p);
 		else if (dp == 853)
 			encrypted_flow(e, &p, IOTDNS_TR_DOQ);
-		else
+		else {
 			e->stats.ignored++;
+			other_traffic(e, &p);
+		}
 	} else if (p.l4 == IOTDNS_L4_TCP) {
 		bool syn = (p.tcp_flags & (IOTDNS_TCP_SYN | IOTDNS_TCP_ACK)) == IOTDNS_TCP_SYN;
 		if (p.sport == 53 || p.dport == 53)
@@ -690,8 +713,10 @@ void iotdns_engine_packet(struct iotdns_engine *e, const struct pcap_pkthdr *h, 
 			encrypted_flow(e, &p, IOTDNS_TR_DOT);
 		else if (p.dport == 443 && syn && e->cfg.enrich && iotdns_enrich_is_doh(e->cfg.enrich, &p.dst))
 			encrypted_flow(e, &p, IOTDNS_TR_DOH);
-		else
+		else {
 			e->stats.ignored++;
+			other_traffic(e, &p);
+		}
 	} else if (p.l4 == IOTDNS_L4_ICMPV6 && p.icmp_type == 134) {
 		router_adv(e, &p);
 	} else {

@@ -34,6 +34,7 @@ struct iotdns_engine {
 
 	uint64_t now_us, last_expire_us;
 	bool finished;
+	bool traffic_listeners;      /* some checker has on_traffic */
 
 	/* findings reported by checkers (each allocated once, at device end) */
 	uint32_t nfindings, cap_findings;

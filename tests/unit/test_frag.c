@@ -282,6 +282,20 @@ static void test_v4_limits(void)
 	CHECK_EQ_INT(run(f, v4frag(f, 17, small, 48, sl - 48, false, 10)), IOTDNS_DEC_SKIP);
 	CHECK_EQ_INT(run(f, v4frag(f, 17, small, 0, 48, true, 10)), IOTDNS_DEC_OK);
 	CHECK(got_udp(small, sl));
+	/* many datagrams in progress at once (hash chains), all timing out */
+	fresh(0, 0);
+	unsigned held = 0;
+	for (unsigned id = 0; id < 1000; id++)
+		held += run(f, v4frag(f, 17, d, 0, 48, true, id)) == IOTDNS_DEC_SKIP;
+	CHECK_EQ_INT(held, 1000);
+	CHECK_EQ_INT(st.evictions[IOTDNS_V_FRAGMENTS], 0);
+	iotdns_decoder_expire(dec, now + lim.frag_timeout_us + 1);
+	CHECK_EQ_INT(st.problems[IOTDNS_P_FRAG_TIMEOUT], 1000);
+	/* the table is empty again: a datagram completes */
+	CHECK_EQ_INT(run(f, v4frag(f, 17, d, 0, 48, true, 5)), IOTDNS_DEC_SKIP);
+	CHECK_EQ_INT(run(f, v4frag(f, 17, d, 48, dl - 48, false, 5)), IOTDNS_DEC_OK);
+	CHECK(got_udp(d, dl));
+
 	/* no reassembly at all */
 	fresh(0, 0);
 	iotdns_decoder_free(dec);
@@ -460,6 +474,9 @@ static void test_corpus(void)
 
 int main(void)
 {
+	struct iotdns_decoder *x = (struct iotdns_decoder *)1;
+	CHECK_EQ_INT(iotdns_decoder_new(&x, NULL, &st), IOTDNS_EINVAL);
+	CHECK(x == NULL);
 	fresh(0, 0);
 	test_v4_orders();
 	test_v4_overlaps();

@@ -328,6 +328,27 @@ static void test_loss(void)
 	CHECK_EQ_INT(got.id[0], 101);
 	CHECK_EQ_INT(got.id[1], 102);
 
+	/* at the hole, held data that does not start a message is skipped up to
+	 * the next held segment that does */
+	fresh(0, 0);
+	seg(isn, SYN, NULL, 0);
+	seg(isn + 1, PSH, b, o[1]);                                     /* M0 */
+	seg(isn + 1 + (uint32_t)o[1] + 9, PSH, b + o[1] + 9, o[2] - o[1] - 9); /* tail of M1 */
+	seg(isn + 1 + (uint32_t)o[3], PSH, b + o[3], o[4] - o[3]);      /* M3 (M2 lost) */
+	seg(isn + 1 + (uint32_t)o[4], FIN, NULL, 0);
+	CHECK_EQ_INT(st.problems[IOTDNS_P_TCP_GAP], 1);
+	CHECK_EQ_INT(got.n, 2);
+	CHECK_EQ_INT(got.id[1], 103);
+	/* and when none does, nothing comes out */
+	fresh(0, 0);
+	seg(isn, SYN, NULL, 0);
+	seg(isn + 1 + 9, PSH, b + 9, o[1] - 9);
+	seg(isn + 1 + (uint32_t)o[1] + 9, PSH, b + o[1] + 9, o[2] - o[1] - 9);
+	seg(isn + 1 + (uint32_t)o[2], FIN, NULL, 0);
+	CHECK_EQ_INT(st.problems[IOTDNS_P_TCP_GAP], 1);
+	CHECK_EQ_INT(got.n, 0);
+	CHECK_EQ_INT(iotdns_tcp_count(tt), 0);
+
 	/* idle expiry resolves a hole the same way */
 	fresh(0, 0);
 	seg(isn, SYN, NULL, 0);
@@ -491,6 +512,22 @@ static void test_hostile(void)
 	CHECK_EQ_INT(got.id[0], 301);
 	CHECK_EQ_INT(got.id[1], 302);
 
+	/* bad prefixes one after the other, each followed by held segments */
+	fresh(0, 0);
+	seg(isn, SYN, NULL, 0);
+	size_t a = mk_msg(b, 310, 30);
+	b[a] = 0, b[a + 1] = 0;                  /* [M310][00 00] */
+	size_t s1 = a + 2, l1 = mk_msg(b + s1, 311, 30);
+	b[s1 + l1] = 0, b[s1 + l1 + 1] = 4;      /* [M311][00 04] */
+	b[s1 + l1 + 2] = 'x', b[s1 + l1 + 3] = 'y';
+	size_t s2 = s1 + l1 + 4, l2 = mk_msg(b + s2, 312, 30);
+	seg(isn + 1 + (uint32_t)s1, PSH, b + s1, l1 + 4);
+	seg(isn + 1 + (uint32_t)s2, PSH, b + s2, l2);
+	seg(isn + 1, PSH, b, s1);
+	CHECK_EQ_INT(st.problems[IOTDNS_P_TCP_BAD_LENGTH], 2);
+	CHECK_EQ_INT(got.n, 3);
+	CHECK(got.id[0] == 310 && got.id[1] == 311 && got.id[2] == 312);
+
 	/* the largest prefix (65535) waits for its data, bounded by the window */
 	fresh(0, 0);
 	seg(isn, SYN, NULL, 0);
@@ -619,6 +656,20 @@ static void test_caps(void)
 	CHECK_EQ_INT(got.n, 1);
 	CHECK(got.n == 1 && got.len[0] == 8000 && got.intact[0]);
 	CHECK_EQ_INT(iotdns_tcp_count(tt), 0);
+
+	/* only TCP is taken */
+	fresh(0, 0);
+	{
+		struct iotdns_pkt u;
+		memset(&u, 0, sizeof(u));
+		u.l4 = IOTDNS_L4_UDP;
+		u.payload = b;
+		u.payload_len = (uint32_t)n;
+		iotdns_tcp_segment(tt, &u);
+		iotdns_tcp_segment(NULL, &u);
+		CHECK_EQ_INT(iotdns_tcp_count(tt), 0);
+		CHECK_EQ_INT(got.n, 0);
+	}
 
 	/* no streams at all */
 	iotdns_tcp_free(tt);
