@@ -114,6 +114,7 @@ struct iotdns_opt {
 
 struct iotdns_checker;
 struct iotdns_engine;
+struct iotdns_engine_config;
 
 /* Per-run context of one checker (engine-owned). */
 struct iotdns_check_ctx {
@@ -122,6 +123,8 @@ struct iotdns_check_ctx {
 	void *priv;                          /* checker-global state, set in init() */
 	unsigned slot;                       /* index into dev->chk_state */
 	double opt[IOTDNS_MAX_OPTS];         /* option values, in opts[] order */
+	const struct iotdns_engine_config *config; /* the run's configuration (borrowed) */
+	struct iotdns_err *err;              /* during init only: a failing init explains here */
 };
 
 struct iotdns_checker {

@@ -30,6 +30,7 @@ struct iotdns_engine_config {
 	struct iotdns_addr resolvers[IOTDNS_MAX_CONFIG_RESOLVERS];
 	struct iotdns_enrich *enrich;                        /* borrowed; may be NULL */
 	const struct iotdns_checker *const *checkers;        /* NULL: the registry */
+	const char *rules_dir;                               /* fingerprint rules (NULL: default) */
 	unsigned nsets;                                      /* checker options: "<check-id>.<name>" */
 	struct {
 		char key[128];

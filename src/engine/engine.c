@@ -99,8 +99,17 @@ int iotdns_engine_new(struct iotdns_engine **out, const struct iotdns_engine_con
 		e->traffic_listeners |= e->chk[i].self->on_traffic != NULL;
 	for (unsigned i = 0; i < e->nchk; i++) {
 		struct iotdns_check_ctx *c = &e->chk[i];
-		if (c->self->init && (rc = c->self->init(c)) != IOTDNS_OK) {
-			iotdns_err_set(err, rc, "checker %s failed to start: %s", c->self->id, iotdns_strerror(rc));
+		struct iotdns_err cerr = { "" };
+		c->config = &e->cfg;
+		c->err = &cerr;
+		rc = c->self->init ? c->self->init(c) : IOTDNS_OK;
+		c->err = NULL;
+		if (rc != IOTDNS_OK) {
+			if (cerr.msg[0])
+				iotdns_err_set(err, rc, "%s", cerr.msg);
+			else
+				iotdns_err_set(err, rc, "checker %s failed to start: %s", c->self->id,
+					       iotdns_strerror(rc));
 			for (unsigned j = 0; j < i; j++)
 				if (e->chk[j].self->fini)
 					e->chk[j].self->fini(&e->chk[j]);
