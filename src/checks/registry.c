@@ -17,6 +17,7 @@ extern const struct iotdns_checker iotdns_chk_amplification_risk;
 extern const struct iotdns_checker iotdns_chk_missing_cache;
 extern const struct iotdns_checker iotdns_chk_transport_privacy;
 extern const struct iotdns_checker iotdns_chk_identifier_leak;
+extern const struct iotdns_checker iotdns_chk_fingerprint;
 
 const struct iotdns_checker *const iotdns_checkers[] = {
 	&iotdns_chk_port_randomization,
@@ -26,6 +27,7 @@ const struct iotdns_checker *const iotdns_checkers[] = {
 	&iotdns_chk_missing_cache,
 	&iotdns_chk_transport_privacy,
 	&iotdns_chk_identifier_leak,
+	&iotdns_chk_fingerprint,
 	NULL,
 };
 
