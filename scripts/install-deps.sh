@@ -7,7 +7,7 @@ set -eu
 PKGS="gcc libc6-dev make pkg-config meson ninja-build python3 perl
 libpcap-dev libldns-dev libmaxminddb-dev libsqlite3-dev
 libmaxmind-db-writer-perl tshark
-libpsl-dev publicsuffix ieee-data"
+libpsl-dev publicsuffix ieee-data libssl-dev"
 [ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""

@@ -70,7 +70,8 @@ struct iotdns_dns_event {
 /* A unicast query with its response, or its time-out. */
 struct iotdns_txn {
 	struct iotdns_device *dev;
-	struct iotdns_dev_resolver *resolver;
+	struct iotdns_dev_resolver *resolver; /* valid during on_txn (the engine keeps an index meanwhile) */
+	int32_t resolver_idx;                /* index in dev->resolvers, -1 when untracked */
 	struct iotdns_dev_name *name;        /* may be NULL (name table full) */
 	struct iotdns_addr client, server;
 	uint16_t client_port, server_port;

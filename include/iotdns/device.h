@@ -7,8 +7,10 @@
  *
  * Every table here is bounded by struct iotdns_limits; what does not fit is
  * counted in struct iotdns_stats.evictions and never silently lost. Records
- * are owned by the device table; pointers to them (device, name, resolver)
- * stay valid until iotdns_devtab_free().
+ * are owned by the device table; pointers to devices and name records stay
+ * valid until iotdns_devtab_free(). Resolver and address records live in
+ * arrays that may grow (move): keep their index, not a pointer, beyond the
+ * current event.
  */
 #ifndef IOTDNS_DEVICE_H
 #define IOTDNS_DEVICE_H

@@ -125,13 +125,5 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 const char *iotdns_rrtype_name(uint16_t type, char buf[16]);
 const char *iotdns_rcode_name(uint16_t rcode, char buf[16]);
 
-/* SHA-256 (ldns ships an implementation; kept here so only one file uses ldns). */
-struct iotdns_sha256 {
-	uint64_t state[16]; /* opaque storage, large enough for ldns_sha256_CTX */
-	uint8_t buf[128];
-};
-void iotdns_sha256_init(struct iotdns_sha256 *h);
-void iotdns_sha256_update(struct iotdns_sha256 *h, const void *data, size_t len);
-void iotdns_sha256_final(struct iotdns_sha256 *h, char hex[65]);
 
 #endif

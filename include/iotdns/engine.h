@@ -72,4 +72,8 @@ struct iotdns_stats *iotdns_engine_stats(struct iotdns_engine *e);
 uint32_t iotdns_engine_input_count(const struct iotdns_engine *e);
 const char *iotdns_engine_input_name(const struct iotdns_engine *e, uint32_t idx);
 
+/* The enrichment databases of this engine (borrowed from the config; NULL
+ * when none): lets checkers name resolver operators, ASNs and countries. */
+struct iotdns_enrich *iotdns_engine_enrich(const struct iotdns_engine *e);
+
 #endif

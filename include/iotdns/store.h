@@ -62,6 +62,11 @@ void iotdns_store_close(struct iotdns_store *s);
 int iotdns_store_input_seen(struct iotdns_store *s, const char *sha256, int64_t *run_id,
 			    struct iotdns_err *err);
 
+/* 1 when an input of exactly this size was analyzed before (only then can a
+ * file be a duplicate, and only then is it hashed before reading); 0 when
+ * not; negative on error. */
+int iotdns_store_input_size_seen(struct iotdns_store *s, uint64_t size, struct iotdns_err *err);
+
 int iotdns_store_run_begin(struct iotdns_store *s, const struct iotdns_run_info *ri, int64_t *run_id,
 			   struct iotdns_err *err);
 

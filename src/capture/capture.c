@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "iotdns/capture.h"
-#include "iotdns/dns.h"
+#include "iotdns/sha256.h"
 #include "iotdns/packet.h"
 
 struct iotdns_capture {
@@ -49,6 +49,7 @@ void iotdns_capture_close(struct iotdns_capture *c)
 {
 	if (!c)
 		return;
+	iotdns_sha256_free(&c->sha);
 	if (c->p)
 		pcap_close(c->p); /* closes the cookie stream, which closes raw */
 	else if (c->cookie)
@@ -66,7 +67,10 @@ int iotdns_capture_open_file(struct iotdns_capture **out, const char *path, stru
 	if (!c)
 		return iotdns_err_set(err, IOTDNS_ENOMEM, "%s: out of memory", path);
 	snprintf(c->name, sizeof(c->name), "%s", strcmp(path, "-") == 0 ? "(stdin)" : path);
-	iotdns_sha256_init(&c->sha);
+	if (iotdns_sha256_init(&c->sha) != 0) {
+		rc = iotdns_err_set(err, IOTDNS_ENOMEM, "%s: out of memory", path);
+		goto fail;
+	}
 	if (strcmp(path, "-") == 0) {
 		c->raw = stdin;
 	} else {
@@ -137,7 +141,6 @@ int iotdns_capture_open_live(struct iotdns_capture **out, const char *iface, str
 		return iotdns_err_set(err, IOTDNS_ENOMEM, "%s: out of memory", iface);
 	snprintf(c->name, sizeof(c->name), "live:%s", iface);
 	c->live = true;
-	iotdns_sha256_init(&c->sha);
 	c->p = pcap_create(iface, ebuf);
 	if (!c->p)
 		goto pcap_fail;
@@ -256,13 +259,18 @@ int iotdns_file_sha256(const char *path, char hex[65], struct iotdns_err *err)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return iotdns_err_set(err, IOTDNS_EIO, "%s: cannot open: %s", path, strerror(errno));
-	iotdns_sha256_init(&h);
+	if (iotdns_sha256_init(&h) != 0) {
+		fclose(f);
+		return iotdns_err_set(err, IOTDNS_ENOMEM, "%s: out of memory", path);
+	}
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		iotdns_sha256_update(&h, buf, n);
 	int bad = ferror(f);
 	fclose(f);
-	if (bad)
+	if (bad) {
+		iotdns_sha256_free(&h);
 		return iotdns_err_set(err, IOTDNS_EIO, "%s: read error", path);
+	}
 	iotdns_sha256_final(&h, hex);
 	return IOTDNS_OK;
 }

@@ -313,9 +313,18 @@ static void analyze_file(struct run *r, const char *path)
 	struct stat st;
 	bool regular = strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	if (regular) {
-		/* duplicate detection before reading: the same bytes analyzed before count once */
+		/* duplicate detection before reading: the same bytes analyzed before count
+		 * once. Only a file whose size matches a stored input can be one, so only
+		 * then is it hashed up front; otherwise the hash is taken while reading. */
 		int64_t prev = 0;
-		if (iotdns_file_sha256(path, in->sha256, &err) == IOTDNS_OK) {
+		int same_size = iotdns_store_input_size_seen(r->store, (uint64_t)st.st_size, &err);
+		if (same_size < 0) {
+			fprintf(stderr, "iotdns: %s\n", err.msg);
+			r->exit_code = IOTDNS_EXIT_DB;
+			in->status = IOTDNS_INPUT_ERROR;
+			return;
+		}
+		if (same_size && iotdns_file_sha256(path, in->sha256, &err) == IOTDNS_OK) {
 			int seen = iotdns_store_input_seen(r->store, in->sha256, &prev, &err);
 			if (seen < 0) {
 				fprintf(stderr, "iotdns: %s\n", err.msg);

@@ -21,17 +21,12 @@
 #include "iotdns/dns.h"
 
 #include <ldns/ldns.h>
-#include <ldns/sha2.h>
 
 /* The parser owns the view returned by iotdns_dns_parse(). */
 struct iotdns_dns_parser {
 	struct iotdns_dns_msg msg;
 };
 
-_Static_assert(sizeof(struct iotdns_sha256) >= sizeof(ldns_sha256_CTX),
-	       "struct iotdns_sha256 is too small for ldns_sha256_CTX");
-_Static_assert(_Alignof(struct iotdns_sha256) >= _Alignof(ldns_sha256_CTX),
-	       "struct iotdns_sha256 is not aligned enough for ldns_sha256_CTX");
 /* 255 wire bytes hold at most 250 label bytes (4 text bytes each when escaped)
  * plus 3 dots, plus the NUL. */
 _Static_assert(IOTDNS_NAME_TEXT >= 4 * 250 + 3 + 1, "IOTDNS_NAME_TEXT cannot hold a fully escaped name");
@@ -673,31 +668,4 @@ const char *iotdns_rcode_name(uint16_t rcode, char buf[16])
 		snprintf(buf, 16, "RCODE%u", (unsigned)rcode);
 		return buf;
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* SHA-256                                                             */
-/* ------------------------------------------------------------------ */
-
-void iotdns_sha256_init(struct iotdns_sha256 *h)
-{
-	ldns_sha256_init((ldns_sha256_CTX *)(void *)h);
-}
-
-void iotdns_sha256_update(struct iotdns_sha256 *h, const void *data, size_t len)
-{
-	ldns_sha256_update((ldns_sha256_CTX *)(void *)h, data, len);
-}
-
-void iotdns_sha256_final(struct iotdns_sha256 *h, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	uint8_t d[LDNS_SHA256_DIGEST_LENGTH];
-
-	ldns_sha256_final(d, (ldns_sha256_CTX *)(void *)h);
-	for (size_t i = 0; i < sizeof(d); i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
 }

@@ -201,9 +201,9 @@ enum iotdns_dec_result iotdns_decode_frame(struct iotdns_decoder *d, int dlt, co
 	uint32_t n = pkt->caplen;
 	bool cut = pkt->wirelen > pkt->caplen;
 
+	/* a snaplen cut is counted once per record by the caller (the engine),
+	 * not here; it only makes missing bytes at the end not malformation */
 	pkt_reset(pkt);
-	if (IOTDNS_UNLIKELY(cut))
-		iotdns_stats_problem(d->st, IOTDNS_P_SNAPLEN_CUT);
 	if (IOTDNS_UNLIKELY(!data && n))
 		return truncated_l2(d);
 

@@ -301,12 +301,19 @@ static void raise_dns(struct iotdns_engine *e, struct iotdns_device *dev, const 
 	}
 }
 
-static void on_txn_done(void *ctx, const struct iotdns_txn *txn)
+static void on_txn_done(void *ctx, const struct iotdns_txn *done)
 {
 	struct iotdns_engine *e = ctx;
-	struct iotdns_device *dev = txn->dev;
+	struct iotdns_device *dev = done->dev;
 	if (!dev)
 		return;
+	/* the resolver array may have grown (moved) since the query: the
+	 * transaction kept its index, the pointer is made afresh here */
+	struct iotdns_txn copy = *done;
+	const struct iotdns_txn *txn = &copy;
+	copy.resolver = done->resolver_idx >= 0 && (uint32_t)done->resolver_idx < dev->nresolvers
+				? &dev->resolvers[done->resolver_idx]
+				: NULL;
 	if (!txn->answered) {
 		dev->unanswered++;
 		if (txn->resolver)
@@ -379,7 +386,8 @@ static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const
 			r->last_us = p->ts_us;
 		}
 		struct iotdns_txn q = {
-			.dev = dev, .resolver = r, .name = ev.name, .client = p->src, .server = p->dst,
+			.dev = dev, .resolver = NULL, .resolver_idx = r ? (int32_t)(r - dev->resolvers) : -1,
+			.name = ev.name, .client = p->src, .server = p->dst,
 			.client_port = p->sport, .server_port = p->dport, .id = m->id, .qtype = m->qtype,
 			.qname_hash = m->has_question ? iotdns_hash_str(m->qname) : 0, .transport = transport,
 			.session_idx = ev.session ? ev.session->idx : 0, .query_us = p->ts_us,

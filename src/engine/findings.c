@@ -271,3 +271,8 @@ void iotdns_finding_write_json(FILE *out, const struct iotdns_finding *f,
 	iotdns_json_str(out, f->kind->refs);
 	fputs("}", out);
 }
+
+struct iotdns_enrich *iotdns_engine_enrich(const struct iotdns_engine *e)
+{
+	return e ? e->cfg.enrich : NULL;
+}

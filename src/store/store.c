@@ -1322,3 +1322,21 @@ int iotdns_store_flush(struct iotdns_store *s, int64_t run_id, struct iotdns_dev
 	}
 	return rc;
 }
+
+int iotdns_store_input_size_seen(struct iotdns_store *s, uint64_t size, struct iotdns_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(s->db,
+				    "SELECT 1 FROM inputs WHERE size = ?1 AND status IN ('ok', 'truncated') LIMIT 1",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return iotdns_store_fail(s, rc, "looking up inputs", err);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return iotdns_store_fail(s, rc, "looking up inputs", err);
+}

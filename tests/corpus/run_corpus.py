@@ -364,8 +364,11 @@ def check_db(r, path, sha):
     if len(runs) != 1:
         return ["database: %d runs, expected 1" % len(runs)]
     run, s = runs[0], r.summary
+    cols = set(run.keys())
     for k in ("packets", "dns_messages", "dns_queries", "dns_responses", "malformed", "dhcp_messages"):
-        if k in s and run[k] != s[k]:
+        if k not in cols:
+            errs.append("database runs has no column %s" % k)
+        elif k in s and run[k] != s[k]:
             errs.append("database runs.%s=%s, summary %s" % (k, run[k], s[k]))
     for k in ("problems", "evictions"):
         try:
@@ -907,6 +910,9 @@ def main():
         log("SKIP: corpus absent: %s does not exist (the corpus tests need the shared corpus next to the checkout)"
             % a.corpus)
         return SKIP
+    if not (os.path.isfile(a.iotdns) and os.access(a.iotdns, os.X_OK)):
+        log("FAIL: the iotdns executable %s does not exist or is not executable (did the build fail?)" % a.iotdns)
+        return 1
     if a.tshark and not os.access(a.tshark, os.X_OK):
         a.tshark = None
     s = Suite(a)

@@ -16,6 +16,7 @@
 
 #include "iotdns/common.h"
 #include "iotdns/dns.h"
+#include "iotdns/sha256.h"
 
 #include "harness.h"
 
