@@ -17,7 +17,9 @@ static void usage(FILE *f)
 		"  capture -i IFACE [options]  analyze live traffic from an interface\n"
 		"  devices [--db PATH] [--json]  list the devices in a database\n"
 		"  findings [--db PATH] [--json] [--min-severity S]  list stored findings\n"
-		"  checks [--json] [--options] list every check, finding code and threshold\n\n"
+		"  checks [--json] [--options] list every check, finding code and threshold\n"
+		"  rules check [DIR]           validate fingerprint rules (docs/rules.md)\n"
+		"  eval --labels FILE CAPTURE...  classification accuracy against labels\n\n"
 		"Options:\n"
 		"  -h, --help                  this help (`iotdns COMMAND --help` for a command)\n"
 		"  -V, --version               print the version\n\n%s",
@@ -48,6 +50,8 @@ int main(int argc, char **argv)
 		{ "devices", iotdns_cmd_devices },
 		{ "checks", iotdns_cmd_checks },
 		{ "findings", iotdns_cmd_findings },
+		{ "rules", iotdns_cmd_rules },
+		{ "eval", iotdns_cmd_eval },
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)

@@ -13,6 +13,8 @@ int iotdns_cmd_capture(int argc, char **argv);
 int iotdns_cmd_devices(int argc, char **argv);
 int iotdns_cmd_checks(int argc, char **argv);
 int iotdns_cmd_findings(int argc, char **argv);
+int iotdns_cmd_rules(int argc, char **argv);   /* src/cli/cmd_rules.c: rules check [DIR] */
+int iotdns_cmd_eval(int argc, char **argv);    /* src/cli/cmd_eval.c: eval --labels FILE CAPTURE... */
 
 /* Applies one `--set KEY=VALUE` (limits.* keys for now). Returns 0, or -1
  * with a message in err. */

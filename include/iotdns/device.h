@@ -182,6 +182,10 @@ struct iotdns_device {
 
 	/* store bookkeeping */
 	int64_t db_id;                /* 0 until first stored */
+
+	/* fingerprinting (src/checks/fingerprint.c, at device end) */
+	const char *os_hint;          /* DNS-stack hint, a static string; NULL when unknown */
+	char *fp_evidence;            /* owned JSON text (classification evidence), freed with the device */
 };
 
 struct iotdns_devtab;

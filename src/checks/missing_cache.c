@@ -189,9 +189,7 @@ static double p2_median(const struct p2 *e)
 		return NAN;
 	if (e->n < 5)
 		return e->n % 2 ? e->q[e->n / 2] : (e->q[e->n / 2 - 1] + e->q[e->n / 2]) / 2;
-	if (e->n == 5)
-		return e->q[2];
-	return e->q[2];
+	return e->q[2]; /* the middle marker */
 }
 
 /* ---- per-device state ------------------------------------------------------- */
@@ -251,25 +249,31 @@ struct state {
 
 	/* positive caching */
 	uint64_t queries;                /* unicast queries, retransmissions excluded */
-	uint64_t retrans, repeats, inflight, parallel, short_ttl;
-	uint64_t requeries, early, pos_lookups;
+	uint64_t retrans;                /* retransmissions (dropped first) */
+	uint64_t repeats, inflight, parallel, short_ttl; /* queries that are no (judged) re-query */
+	uint64_t requeries, early, pos_lookups;  /* re-queries within a session (judged), early ones */
+	uint64_t late_after_silence, ambiguous;  /* first re-query after a silence: expired / still fresh */
 	struct p2 age_all, ttl_all, ratio_all; /* all judged re-queries: s, s, age/TTL */
 	struct p2 age_early, ratio_early;      /* early ones */
 	uint32_t sess_rq, sess_early;          /* sessions with re-queries / early ones */
 	uint32_t last_sess_rq, last_sess_early;/* idx+1 of the last session counted */
 
 	/* negative caching */
-	uint64_t neg_requeries, neg_early, neg_lookups, neg_short;
+	uint64_t neg_requeries, neg_early, neg_lookups, neg_short, neg_late_after_silence;
 	struct p2 neg_age, neg_ttl;
 
 	/* address use */
-	uint64_t traffic, uses, fresh_uses, stale, requeried_uses, served_stale, unresolved, unknown;
+	uint64_t traffic;                      /* on_traffic events */
+	uint64_t uses, fresh_uses, stale;      /* new connections to resolved addresses: all, fresh, stale */
+	uint64_t requeried_uses, served_stale; /* expired but asked again / resolution failing */
+	uint64_t unresolved, unknown;          /* address never answered / its question left the model */
 	uint64_t stale_addrs;
 	struct p2 stale_late;                  /* seconds past expiry of stale uses */
 	uint64_t last_fail_us;                 /* last unanswered / SERVFAIL / REFUSED lookup */
 
 	uint64_t cache_dropped, addr_dropped;
 	uint32_t sessions_seen, last_session;  /* idx+1 */
+	uint32_t boot_sess;                    /* idx+1 of the latest session started by DHCP (a reboot) */
 
 	uint8_t nev_early, nev_neg, nev_stale;
 	struct evslot ev_early[EV_EARLY], ev_neg[EV_NEG], ev_stale[EV_STALE];
@@ -304,14 +308,14 @@ static struct centry *cache_find(struct state *s, uint64_t key)
 	return NULL;
 }
 
-static bool entry_live(const struct centry *e, uint32_t sess, uint64_t now)
+static bool entry_live(const struct centry *e, uint64_t now)
 {
-	return e->session == sess && e->kind != K_NONE && e->answer_us + (uint64_t)e->ttl * US > now;
+	return e->kind != K_NONE && e->answer_us + (uint64_t)e->ttl * US > now;
 }
 
-/* Finds or makes the entry of key; evicts empty slots first, then entries of
- * older sessions, then the least recently asked (a live one is counted). */
-static struct centry *cache_get(struct state *s, uint64_t key, uint32_t sess, uint64_t now, bool *fresh)
+/* Finds or makes the entry of key; evicts empty slots first, then entries
+ * holding nothing fresh, then the least recently asked (counted). */
+static struct centry *cache_get(struct state *s, uint64_t key, uint64_t now, bool *fresh)
 {
 	struct centry *set = &s->cache[(key >> 11) % CACHE_SETS * CACHE_WAYS], *victim = NULL;
 	*fresh = false;
@@ -322,7 +326,7 @@ static struct centry *cache_get(struct state *s, uint64_t key, uint32_t sess, ui
 		if (!set[i].key)
 			victim = &set[i];
 	for (unsigned i = 0; i < CACHE_WAYS && !victim; i++)
-		if (set[i].session != sess)
+		if (!entry_live(&set[i], now))
 			victim = &set[i];
 	if (!victim) {
 		victim = &set[0];
@@ -330,7 +334,7 @@ static struct centry *cache_get(struct state *s, uint64_t key, uint32_t sess, ui
 			if (set[i].query_us < victim->query_us)
 				victim = &set[i];
 	}
-	if (victim->key && entry_live(victim, sess, now))
+	if (victim->key && entry_live(victim, now))
 		s->cache_dropped++;
 	memset(victim, 0, sizeof(*victim));
 	victim->key = key;
@@ -402,6 +406,20 @@ static const char *type_name(uint16_t t, char buf[16])
 	return iotdns_rrtype_name(t, buf);
 }
 
+/* A duration in seconds for text: 0.33, 4.9, 412. */
+static const char *secs(char buf[24], double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, 24, "?");
+	else if (v < 1)
+		snprintf(buf, 24, "%.2f", v);
+	else if (v < 100)
+		snprintf(buf, 24, "%.1f", v);
+	else
+		snprintf(buf, 24, "%.0f", v);
+	return buf;
+}
+
 static double share(uint64_t a, uint64_t b)
 {
 	return b ? (double)a / (double)b : 0;
@@ -433,12 +451,17 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 		s->last_session = sess + 1;
 		s->sessions_seen++;
 	}
+	if (ev->session && ev->session->start_reason == IOTDNS_SESS_DHCP && s->boot_sess < sess + 1)
+		s->boot_sess = sess + 1;
 	uint64_t key = qkey(name_hash(ev), m->qtype);
 	bool fresh;
-	struct centry *e = cache_get(s, key, sess, now, &fresh);
+	struct centry *e = cache_get(s, key, now, &fresh);
 	uint16_t tag = res_tag(&ev->pkt->dst);
-	if (fresh || e->session != sess) {
-		/* first lookup of this question in this boot session: the cache is empty */
+	/* the model survives silences (not reboots): the entry is usable when no
+	 * DHCP boot happened since its session */
+	bool cont = !fresh && e->session + 1 >= s->boot_sess;
+	if (!cont) {
+		/* first lookup of this question since the device (re)booted: its cache is empty */
 		e->session = sess;
 		e->kind = K_NONE;
 		e->flags = 0;
@@ -450,9 +473,14 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 		e->res_tag = tag;
 		return;
 	}
+	/* a device seen doing DHCP shows its reboots as DHCP exchanges: its
+	 * silences are only silences. Without DHCP a silence may hide a reboot. */
+	bool after_silence = e->session != sess && s->boot_sess == 0;
+	bool new_sess = e->session != sess;
+	e->session = sess;
 	if (!e->name)
 		e->name = ev->name;
-	if (e->last_id == m->id && e->last_port == ev->pkt->sport) {
+	if (!new_sess && e->last_id == m->id && e->last_port == ev->pkt->sport) {
 		s->repeats++; /* the same query again (an answer it did not take): not a new lookup */
 		return;
 	}
@@ -481,6 +509,18 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 	}
 	double fresh_s = e->ttl * (1 - iotdns_check_opt(ctx, O_PREFETCH)) - iotdns_check_opt(ctx, O_SLACK);
 	bool early = fresh_s > 0 && age < fresh_s;
+	if (after_silence) {
+		/* after a silence the device may have rebooted (no DHCP seen): a
+		 * re-query of a fresh answer proves nothing, one after expiry shows
+		 * the TTL was honoured */
+		if (early)
+			s->ambiguous++;
+		else if (e->kind == K_POS)
+			s->late_after_silence++;
+		else
+			s->neg_late_after_silence++;
+		return;
+	}
 	char tb[16];
 	struct iotdns_evidence *slot;
 	if (e->kind == K_POS) {
@@ -602,6 +642,16 @@ static void on_txn(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, void
 		e->kind = K_NONE;
 		e->flags = 0; /* the next answer starts a new lookup */
 	}
+}
+
+static void on_session_end(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, void *st,
+			   const struct iotdns_session *sess)
+{
+	(void)ctx;
+	(void)dev;
+	struct state *s = st;
+	if (sess->start_reason == IOTDNS_SESS_DHCP && s->boot_sess < sess->idx + 1)
+		s->boot_sess = sess->idx + 1;
 }
 
 static bool uses_encrypted_dns(const struct iotdns_device *dev)
@@ -734,6 +784,8 @@ static void common_metrics(struct iotdns_finding *f, const struct state *s)
 	iotdns_finding_u64(f, "queries", s->queries);
 	iotdns_finding_u64(f, "sessions", s->sessions_seen);
 	iotdns_finding_u64(f, "retransmissions_ignored", s->retrans);
+	iotdns_finding_u64(f, "late_requeries_after_silence", s->late_after_silence);
+	iotdns_finding_u64(f, "fresh_requeries_after_silence_ignored", s->ambiguous);
 	iotdns_finding_u64(f, "cache_dropped", s->cache_dropped);
 }
 
@@ -760,16 +812,12 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 		bool none = e_ratio <= iotdns_check_opt(ctx, O_NONE_RATIO) || e_age <= iotdns_check_opt(ctx, O_NONE_AGE);
 		struct iotdns_finding *f = iotdns_finding_new(ctx, dev, none ? "CACHE.NONE" : "CACHE.TTL_IGNORED");
 		top_names(s, false, json, sizeof(json), text, sizeof(text));
-		if (none)
-			iotdns_finding_summary(f, "%llu of %llu re-queries came while the answer was fresh, median %.3g s after "
-						  "an answer with TTL %.0f s (%.1f%% of it); %.0f%% of its lookups were avoidable: %s",
-					       (unsigned long long)s->early, (unsigned long long)s->requeries, e_age, med_ttl,
-					       100 * e_ratio, 100 * avoid, text);
-		else
-			iotdns_finding_summary(f, "%llu of %llu re-queries came before the TTL expired, median %.3g s after an "
-						  "answer with TTL %.0f s (%.0f%% of it); %.0f%% of its lookups were avoidable: %s",
-					       (unsigned long long)s->early, (unsigned long long)s->requeries, e_age, med_ttl,
-					       100 * e_ratio, 100 * avoid, text);
+		char b1[24], b2[24];
+		iotdns_finding_summary(f, "%llu of %llu re-queries came %s: median %s s after an answer with TTL %s s "
+					  "(%.1f%% of it); %.0f%% of its lookups were avoidable: %s",
+				       (unsigned long long)s->early, (unsigned long long)s->requeries,
+				       none ? "while the answer was fresh" : "before the TTL expired", secs(b1, e_age),
+				       secs(b2, round(med_ttl)), 100 * e_ratio, 100 * avoid, text);
 		iotdns_finding_u64(f, "requeries", s->requeries);
 		iotdns_finding_u64(f, "early_requeries", s->early);
 		iotdns_finding_dbl(f, "early_share", early_share);
@@ -785,6 +833,8 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 		iotdns_finding_json(f, "names", json);
 		iotdns_finding_u64(f, "short_ttl_ignored", s->short_ttl);
 		iotdns_finding_u64(f, "parallel_ignored", s->parallel);
+		iotdns_finding_u64(f, "same_lookup_ignored", s->inflight);
+		iotdns_finding_u64(f, "repeated_query_ignored", s->repeats);
 		common_metrics(f, s);
 		add_evidence(f, s->ev_early, s->nev_early);
 		nfind++;
@@ -797,10 +847,12 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 	    neg_share >= iotdns_check_opt(ctx, O_EARLY_SHARE) && neg_avoid >= iotdns_check_opt(ctx, O_AVOIDABLE_SHARE)) {
 		struct iotdns_finding *f = iotdns_finding_new(ctx, dev, "CACHE.NEGATIVE_IGNORED");
 		top_names(s, true, json, sizeof(json), text, sizeof(text));
+		char b1[24], b2[24];
 		iotdns_finding_summary(f, "%llu of %llu questions asked again while their NXDOMAIN/NODATA answer was cacheable "
-					  "(median %.3g s later, negative TTL %.0f s); %.0f%% of negative lookups avoidable: %s",
+					  "(median %s s later, negative TTL %s s); %.0f%% of negative lookups avoidable: %s",
 				       (unsigned long long)s->neg_early, (unsigned long long)s->neg_requeries,
-				       p2_median(&s->neg_age), p2_median(&s->neg_ttl), 100 * neg_avoid, text);
+				       secs(b1, p2_median(&s->neg_age)), secs(b2, round(p2_median(&s->neg_ttl))), 100 * neg_avoid,
+				       text);
 		iotdns_finding_u64(f, "negative_requeries", s->neg_requeries);
 		iotdns_finding_u64(f, "early_negative_requeries", s->neg_early);
 		iotdns_finding_dbl(f, "early_share", neg_share);
@@ -808,6 +860,7 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 		iotdns_finding_dbl(f, "avoidable_share", neg_avoid);
 		iotdns_finding_dbl(f, "median_requery_s", p2_median(&s->neg_age));
 		iotdns_finding_dbl(f, "median_negative_ttl_s", p2_median(&s->neg_ttl));
+		iotdns_finding_u64(f, "short_ttl_ignored", s->neg_short);
 		iotdns_finding_json(f, "names", json);
 		common_metrics(f, s);
 		add_evidence(f, s->ev_neg, s->nev_neg);
@@ -832,6 +885,7 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 		iotdns_finding_u64(f, "after_requery", s->requeried_uses);
 		iotdns_finding_u64(f, "serve_stale_allowed", s->served_stale);
 		iotdns_finding_u64(f, "unresolved_connections", s->unresolved);
+		iotdns_finding_u64(f, "undecided_connections", s->unknown);
 		iotdns_finding_u64(f, "addr_dropped", s->addr_dropped);
 		common_metrics(f, s);
 		add_evidence(f, s->ev_stale, s->nev_stale);
@@ -839,31 +893,32 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 	}
 
 	/* the status detail: what was measured */
-	char traffic[96];
+	char pos[96], neg[80], traffic[64], b1[24], b2[24];
+	if (s->requeries)
+		snprintf(pos, sizeof(pos), "re-queries %llu/%llu early (%.0f%% of lookups), median %s s vs TTL %s s",
+			 (unsigned long long)s->early, (unsigned long long)s->requeries, 100 * avoid, secs(b1, med_age),
+			 secs(b2, round(med_ttl)));
+	else
+		snprintf(pos, sizeof(pos), "no re-queries");
+	snprintf(neg, sizeof(neg), "negative %llu/%llu early (%.0f%%)", (unsigned long long)s->neg_early,
+		 (unsigned long long)s->neg_requeries, 100 * neg_avoid);
 	if (s->uses)
-		snprintf(traffic, sizeof(traffic), "; %llu/%llu connections stale", (unsigned long long)s->stale,
+		snprintf(traffic, sizeof(traffic), "connections %llu/%llu stale", (unsigned long long)s->stale,
 			 (unsigned long long)s->uses);
 	else
-		snprintf(traffic, sizeof(traffic), "; no connections to resolved addresses");
-	bool enough = s->requeries >= iotdns_check_opt(ctx, O_MIN_REQUERIES) ||
+		snprintf(traffic, sizeof(traffic), "no connections seen");
+	uint64_t judged = s->requeries;
+	bool enough = judged >= iotdns_check_opt(ctx, O_MIN_REQUERIES) ||
 		      s->neg_requeries >= iotdns_check_opt(ctx, O_MIN_NEGATIVE) ||
 		      s->uses >= iotdns_check_opt(ctx, O_MIN_USES);
-	if (nfind || enough) {
-		char med[64] = "";
-		if (s->requeries)
-			snprintf(med, sizeof(med), ", median %.3g s vs TTL %.0f s", med_age, med_ttl);
-		iotdns_check_status(ctx, dev, IOTDNS_STATUS_PASS,
-				    "%llu/%llu re-queries early (%.0f%%; %.0f%% of lookups)%s; negative %llu/%llu early%s",
-				    (unsigned long long)s->early, (unsigned long long)s->requeries, 100 * early_share,
-				    100 * avoid, med, (unsigned long long)s->neg_early,
-				    (unsigned long long)s->neg_requeries, traffic);
-	} else {
+	if (nfind || enough)
+		iotdns_check_status(ctx, dev, IOTDNS_STATUS_PASS, "%s; %s; %s", pos, neg, traffic);
+	else
 		iotdns_check_status(ctx, dev, IOTDNS_STATUS_INSUFFICIENT,
-				    "%llu of %.0f re-query events needed (%llu early; %llu queries in %u sessions)%s",
-				    (unsigned long long)s->requeries, iotdns_check_opt(ctx, O_MIN_REQUERIES),
+				    "%llu of %.0f re-query events needed (%llu early; %llu queries, %u sessions); %s",
+				    (unsigned long long)judged, iotdns_check_opt(ctx, O_MIN_REQUERIES),
 				    (unsigned long long)s->early, (unsigned long long)s->queries, s->sessions_seen,
 				    traffic);
-	}
 }
 
 const struct iotdns_checker iotdns_chk_missing_cache = {
@@ -877,5 +932,6 @@ const struct iotdns_checker iotdns_chk_missing_cache = {
 	.on_response = on_response,
 	.on_txn = on_txn,
 	.on_traffic = on_traffic,
+	.on_session_end = on_session_end,
 	.on_device_end = on_device_end,
 };

@@ -151,20 +151,27 @@ unsigned iotdns_rnd_top_values_for(const struct iotdns_rnd_top *t, double share)
 
 /* ---- birthday test --------------------------------------------------------- */
 
-int iotdns_rnd_sample_add(struct iotdns_rnd_sample *s, uint16_t v)
+int iotdns_rnd_sample_add(struct iotdns_rnd_sample *s, uint16_t v, uint16_t tag)
 {
 	if (s->n >= IOTDNS_RND_SAMPLE)
-		return -1;
-	int dup = 0;
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->v[i] == v) {
-			dup = 1;
-			break;
+		return IOTDNS_RND_FULL;
+	int seen = 0;
+	for (unsigned i = 0; i < s->n; i++) {
+		if (s->v[i] != v)
+			continue;
+		if (tag && s->tag[i] == tag) {
+			s->replays++;
+			return IOTDNS_RND_REPLAY;
 		}
+		seen++;
+	}
+	s->tag[s->n] = tag;
 	s->v[s->n++] = v;
-	if (dup)
+	if (seen)
 		s->collisions++;
-	return dup;
+	if (seen == 1)
+		s->repeated++;
+	return seen;
 }
 
 double iotdns_rnd_expected_collisions(double k, double N)
@@ -173,6 +180,19 @@ double iotdns_rnd_expected_collisions(double k, double N)
 		return k > 1 ? k - 1 : 0;
 	/* (1 − 1/N)^k through log1p keeps precision for large N */
 	return k - N * -expm1(k * log1p(-1.0 / N));
+}
+
+double iotdns_rnd_expected_repeated(double k, double N)
+{
+	if (k <= 1)
+		return 0;
+	if (N <= 1)
+		return 1;
+	double l = log1p(-1.0 / N);
+	double none = exp(k * l);                    /* a given value never drawn */
+	double once = (k / N) * exp((k - 1) * l);    /* drawn exactly once */
+	double r = N * (1 - none - once);
+	return r > 0 ? r : 0;
 }
 
 double iotdns_rnd_poisson_sf(double lambda, unsigned x)
@@ -195,25 +215,26 @@ double iotdns_rnd_poisson_sf(double lambda, unsigned x)
 
 void iotdns_rnd_birthday(const struct iotdns_rnd_sample *s, double N, struct iotdns_rnd_birthday *out)
 {
-	if (N < 1)
+	if (!(N >= 1))
 		N = 1;
 	if (N > 65536)
 		N = 65536;
 	out->k = s->n;
-	out->observed = s->collisions;
+	out->observed = s->repeated;
+	out->collisions = s->collisions;
 	out->space = N;
-	out->expected = iotdns_rnd_expected_collisions(s->n, N);
-	out->p = iotdns_rnd_poisson_sf(out->expected, s->collisions);
-	/* the N whose expected collisions equal the observed ones (bisection on log N;
-	 * expected collisions fall as N grows) */
-	if (!s->collisions || s->n < 2) {
+	out->expected = iotdns_rnd_expected_repeated(s->n, N);
+	out->p = iotdns_rnd_poisson_sf(out->expected, s->repeated);
+	/* the N whose expected repeated values equal the observed ones (bisection
+	 * on log N; the expectation falls as N grows) */
+	if (!s->repeated || s->n < 2) {
 		out->n_eff = 65536;
 		return;
 	}
 	double lo = 0, hi = log(1e7);
 	for (int i = 0; i < 60; i++) {
 		double mid = (lo + hi) / 2;
-		if (iotdns_rnd_expected_collisions(s->n, exp(mid)) > s->collisions)
+		if (iotdns_rnd_expected_repeated(s->n, exp(mid)) > s->repeated)
 			lo = mid;
 		else
 			hi = mid;
@@ -304,7 +325,12 @@ void iotdns_rnd_ev_note(struct iotdns_rnd_ev *e, const struct iotdns_dns_event *
 	e->port = p->sport;
 	e->id = m->id;
 	e->qtype = m->qtype;
-	e->resolver = ev->resolver;
+	e->prev = 0;
+	e->has_prev = false;
+	if (ev->resolver)
+		e->resolver = ev->resolver->addr;
+	else
+		memset(&e->resolver, 0, sizeof(e->resolver));
 	if (!m->has_question) {
 		snprintf(e->name, sizeof(e->name), "(no question)");
 		return;
@@ -330,9 +356,12 @@ void iotdns_rnd_ev_emit(struct iotdns_finding *f, const struct iotdns_rnd_ev *e,
 {
 	if (!f || !e->pktno)
 		return;
+	for (unsigned i = 0; i < f->nev; i++)
+		if (f->ev[i].pktno == e->pktno && f->ev[i].input == e->input)
+			return; /* already shown */
 	char t[16], a[IOTDNS_ADDR_TEXT] = "?";
-	if (e->resolver)
-		iotdns_addr_str(&e->resolver->addr, a);
+	if (e->resolver.family)
+		iotdns_addr_str(&e->resolver, a);
 	struct iotdns_pkt p = { .pktno = e->pktno, .ts_us = e->ts_us, .input = e->input };
 	struct iotdns_evidence ev;
 	iotdns_evidence_set(&ev, &p, "query 0x%04x %s %s from port %u to %s (session %u)%s%s", e->id, e->name,

@@ -104,36 +104,61 @@ unsigned iotdns_rnd_top_values_for(const struct iotdns_rnd_top *t, double share)
 
 /* ---- birthday test ---------------------------------------------------------- */
 
-#define IOTDNS_RND_SAMPLE 512
+#define IOTDNS_RND_SAMPLE 256
 
-/* The first IOTDNS_RND_SAMPLE values, with the number of repeats among them
- * (collisions = values added − distinct values). */
+/* The first IOTDNS_RND_SAMPLE values, with the number of repeats among them:
+ * collisions (values added − distinct values) and repeated values (distinct
+ * values seen at least twice). The test uses repeated values: one value that
+ * comes back again and again counts once, while a generator with a small set
+ * of outputs repeats many values. Each value may carry a tag (a hash of the
+ * question and source port, never 0): a value that comes back with the same
+ * tag is a replay of an earlier query (the same ID for the same name from the
+ * same port, e.g. a generator whose state is restored at boot), counted in
+ * replays and kept out of the sample, because it says nothing about the size
+ * of the set of values. */
 struct iotdns_rnd_sample {
 	uint16_t n;
 	uint16_t collisions;
+	uint16_t repeated;
+	uint32_t replays;
 	uint16_t v[IOTDNS_RND_SAMPLE];
+	uint16_t tag[IOTDNS_RND_SAMPLE];
 };
 
-/* Adds v while the sample has room. Returns 1 when v repeats a value already
- * in the sample, 0 when it is new, -1 when the sample is full (not added). */
-int iotdns_rnd_sample_add(struct iotdns_rnd_sample *s, uint16_t v);
+/* A 16-bit tag of a 64-bit hash (never 0). */
+static inline uint16_t iotdns_rnd_tag(uint64_t hash)
+{
+	return (uint16_t)((hash ^ (hash >> 16) ^ (hash >> 32) ^ (hash >> 48)) | 1);
+}
+
+#define IOTDNS_RND_FULL (-1)
+#define IOTDNS_RND_REPLAY (-2)
+/* Adds v (with tag, 0 = none) while the sample has room. Returns how many
+ * times v was already in the sample with another tag (0 = new, 1 = first
+ * repeat), IOTDNS_RND_REPLAY when it was there with the same tag (not added),
+ * or IOTDNS_RND_FULL when the sample is full (not added). */
+int iotdns_rnd_sample_add(struct iotdns_rnd_sample *s, uint16_t v, uint16_t tag);
 
 /* Expected collisions of k uniform draws from N values: k − N(1 − (1 − 1/N)^k). */
 double iotdns_rnd_expected_collisions(double k, double N);
+/* Expected number of values drawn at least twice in k uniform draws from N:
+ * N(1 − (1 − 1/N)^k − (k/N)(1 − 1/N)^(k−1)). */
+double iotdns_rnd_expected_repeated(double k, double N);
 /* Poisson upper tail P(X >= x) for mean lambda (computed from the tail
  * terms, so tiny probabilities keep their precision). */
 double iotdns_rnd_poisson_sf(double lambda, unsigned x);
 
 struct iotdns_rnd_birthday {
 	uint32_t k;          /* values in the sample */
-	uint32_t observed;   /* collisions */
+	uint32_t observed;   /* repeated values */
+	uint32_t collisions;
 	double space;        /* N the expectation was computed for */
-	double expected;     /* expected collisions from N */
-	double p;            /* P(collisions >= observed) under a uniform draw from N */
+	double expected;     /* expected repeated values from N */
+	double p;            /* P(repeated >= observed) under a uniform draw from N (Poisson) */
 	double n_eff;        /* number of equally likely values that explains the
-				observed collisions (65536 when there are none) */
+				observed repeated values (65536 when there are none) */
 };
-/* Compares the sample's collisions with a uniform draw from N values. */
+/* Compares the sample's repeated values with a uniform draw from N values. */
 void iotdns_rnd_birthday(const struct iotdns_rnd_sample *s, double N, struct iotdns_rnd_birthday *out);
 
 /* ---- first value per session ------------------------------------------------- */
@@ -173,7 +198,7 @@ const char *iotdns_rnd_range_name(enum iotdns_rnd_range r); /* "linux", "rfc6335
 
 /* ---- evidence ------------------------------------------------------------------ */
 
-#define IOTDNS_RND_EV_NAME 56
+#define IOTDNS_RND_EV_NAME 39
 
 /* A compact copy of one query, turned into a struct iotdns_evidence only
  * when a finding needs it (keeps per-device state small). */
@@ -183,8 +208,10 @@ struct iotdns_rnd_ev {
 	uint32_t input;
 	uint32_t session;    /* session index */
 	uint16_t port, id, qtype;
-	const struct iotdns_dev_resolver *resolver; /* lives until the end of the run; may be NULL */
+	uint16_t prev;       /* previous value (port or ID) when has_prev */
+	struct iotdns_addr resolver;  /* family 0 = unknown (a copy: the engine may move resolver records) */
 	char name[IOTDNS_RND_EV_NAME]; /* truncated with "..." */
+	bool has_prev;
 };
 
 /* Records the query of ev (a unicast query event). */
@@ -192,7 +219,8 @@ void iotdns_rnd_ev_note(struct iotdns_rnd_ev *e, const struct iotdns_dns_event *
 /* Appends e to an array of cap records if there is room. */
 void iotdns_rnd_ev_push(struct iotdns_rnd_ev *arr, uint8_t *n, uint8_t cap, const struct iotdns_dns_event *ev);
 /* Adds e to the finding as "query 0x1a2b NAME A from port P to ADDR (session S)"
- * with an optional note appended ("", "step +1"). */
+ * with an optional note appended ("", "step +1"), unless that packet is
+ * already in its evidence. */
 void iotdns_rnd_ev_emit(struct iotdns_finding *f, const struct iotdns_rnd_ev *e, const char *note);
 
 /* "18,020" style thousands separators for summaries (buf >= 32). */

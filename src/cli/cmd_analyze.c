@@ -88,6 +88,8 @@ static void usage_analyze(FILE *f)
 		"  --config FILE          KEY = VALUE lines, as --set (# comments)\n"
 		"  --json                 one JSON object per line on standard output\n"
 		"  --quiet                print nothing but errors\n"
+		"  --rules DIR            fingerprint rules directory (default: the shipped\n"
+		"                         rules; an invalid rule stops with file:line: message)\n"
 		"  --fail-on SEVERITY     exit 1 when a finding is at or above SEVERITY\n"
 		"                         (info, low, medium, high)\n"
 		"  -h, --help             this help\n\n"
@@ -104,11 +106,11 @@ static void usage_capture(FILE *f)
 		"stored every 60 seconds and when capture stops; Ctrl-C (SIGINT) or SIGTERM\n"
 		"stores everything and exits cleanly.\n\n"
 		"Options: -i/--interface IFACE, and --db, --sensor, --resolver, --asn-db,\n"
-		"--geo-db, --resolver-db, --set, --json, --quiet as for `iotdns analyze`.\n\n");
+		"--geo-db, --resolver-db, --rules, --set, --json, --quiet as for `iotdns analyze`.\n\n");
 	fprintf(f, "%s", iotdns_exit_codes_help);
 }
 
-enum { O_DB = 256, O_SENSOR, O_RESOLVER, O_ASN, O_GEO, O_RESDB, O_SET, O_JSON, O_QUIET, O_FAILON, O_CONFIG };
+enum { O_DB = 256, O_SENSOR, O_RESOLVER, O_ASN, O_GEO, O_RESDB, O_SET, O_JSON, O_QUIET, O_FAILON, O_CONFIG, O_RULES };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -122,6 +124,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "fail-on", required_argument, NULL, O_FAILON },
+	{ "rules", required_argument, NULL, O_RULES },
 	{ "interface", required_argument, NULL, 'i' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -166,6 +169,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, bool live)
 			}
 			break;
 		case O_JSON: o->json = true; break;
+		case O_RULES: o->cfg.rules_dir = optarg; break;
 		case O_QUIET: o->quiet = true; break;
 		case O_FAILON:
 			o->fail_on = iotdns_severity_parse(optarg);

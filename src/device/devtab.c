@@ -195,6 +195,7 @@ static void dev_free(struct iotdns_device *d)
 	free(d->resolvers);
 	free(d->sessions);
 	free(d->dhcp);
+	free(d->fp_evidence);
 	free(d->chk_state);
 	free(d->chk_result);
 	free(d);

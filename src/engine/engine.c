@@ -423,8 +423,19 @@ static void dns_response(struct iotdns_engine *e, const struct iotdns_pkt *p, co
 			raise_dns(e, resp, &ev, false);
 		}
 	}
-	if (proto == IOTDNS_PROTO_MDNS)
-		return; /* multicast answers are announcements, not answers to a device's query */
+	if (proto == IOTDNS_PROTO_MDNS) {
+		/* Multicast answers are announcements. An mDNS answer sent by unicast
+		 * (to a legacy/QU querier, or to a non-local address) is the device
+		 * serving DNS: raised as a response from it, for the reflector checks. */
+		if (!iotdns_addr_is_multicast(&p->dst)) {
+			struct iotdns_device *resp = device_of_sender(e, p, false);
+			if (resp) {
+				ev.direction = IOTDNS_DIR_FROM_DEVICE;
+				raise_dns(e, resp, &ev, false);
+			}
+		}
+		return;
+	}
 	struct iotdns_device *dev = device_of_receiver(e, p);
 	if (!dev)
 		return;

@@ -83,7 +83,8 @@ static const char schema_v1[] =
 	"  product TEXT,\n"
 	"  category TEXT,\n"
 	"  confidence REAL,\n"
-	"  evidence TEXT\n"
+	"  evidence TEXT,\n"
+	"  os_hint TEXT\n"
 	");\n"
 	"CREATE TABLE device_runs (\n"
 	"  device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,\n"
@@ -319,15 +320,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* first/last seen merge across runs (min/max, NULL = unknown), the
 	 * latest non-empty host name wins */
 	[ST_DEVICE_UPSERT] =
-		"INSERT INTO devices (key, keyed_by_ip, mac, vlan, first_seen, last_seen, hostname) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"INSERT INTO devices (key, keyed_by_ip, mac, vlan, first_seen, last_seen, hostname, "
+		"vendor, product, category, confidence, evidence, os_hint) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
 		"ON CONFLICT (key) DO UPDATE SET "
 		"vlan = coalesce(excluded.vlan, vlan), "
 		"first_seen = min(coalesce(first_seen, excluded.first_seen), "
 		"coalesce(excluded.first_seen, first_seen)), "
 		"last_seen = max(coalesce(last_seen, excluded.last_seen), "
 		"coalesce(excluded.last_seen, last_seen)), "
-		"hostname = coalesce(excluded.hostname, hostname)",
+		"hostname = coalesce(excluded.hostname, hostname), "
+		/* the latest classification replaces the stored one as a whole (category
+		 * is set, at least to 'unknown', whenever the classifier ran) */
+		"vendor = CASE WHEN excluded.category IS NULL THEN vendor ELSE excluded.vendor END, "
+		"product = CASE WHEN excluded.category IS NULL THEN product ELSE excluded.product END, "
+		"confidence = CASE WHEN excluded.category IS NULL THEN confidence ELSE excluded.confidence END, "
+		"evidence = CASE WHEN excluded.category IS NULL THEN evidence ELSE excluded.evidence END, "
+		"os_hint = CASE WHEN excluded.category IS NULL THEN os_hint ELSE excluded.os_hint END, "
+		"category = coalesce(excluded.category, category)",
 	[ST_DEVICE_ID] = "SELECT id FROM devices WHERE key = ?1",
 	[ST_DEVICE_RUN_UPSERT] =
 		"INSERT INTO device_runs (device_id, run_id, first_seen, last_seen, queries, "
@@ -1185,6 +1195,16 @@ static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_de
 	bind_time(st, 5, dev->first_us);
 	bind_time(st, 6, dev->last_us);
 	bind_text(st, 7, hostname, true);
+	/* classification: NULL until the fingerprint check classified the device */
+	bind_text(st, 8, dev->category ? dev->vendor : NULL, false);
+	bind_text(st, 9, dev->category ? dev->product : NULL, false);
+	bind_text(st, 10, dev->category, false);
+	if (dev->category)
+		sqlite3_bind_double(st, 11, dev->confidence);
+	else
+		sqlite3_bind_null(st, 11);
+	bind_text(st, 12, dev->category ? dev->fp_evidence : NULL, false);
+	bind_text(st, 13, dev->category ? dev->os_hint : NULL, false);
 	if ((rc = step_done(s, st, "storing a device", err)))
 		return rc;
 	if (!id) {

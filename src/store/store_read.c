@@ -19,11 +19,11 @@ static const char sql_devices[] =
 	"t.hostname, t.runs, t.queries, t.tcp_queries, t.mdns_queries, t.llmnr_queries, "
 	"t.responses, t.unanswered, t.retransmissions, t.responses_sent, t.sessions, "
 	"d.vendor, d.product, d.category, d.confidence, "
-	"CASE WHEN json_valid(d.evidence) THEN json(d.evidence) END "
+	"CASE WHEN json_valid(d.evidence) THEN json(d.evidence) END, d.os_hint "
 	"FROM device_totals t JOIN devices d ON d.id = t.device_id ORDER BY t.key";
 enum { DV_ID, DV_KEY, DV_MAC, DV_BYIP, DV_VLAN, DV_FIRST, DV_LAST, DV_HOST, DV_RUNS, DV_Q,
        DV_TCPQ, DV_MDNS, DV_LLMNR, DV_RESP, DV_UNANS, DV_RETR, DV_RSENT, DV_SESS, DV_VENDOR,
-       DV_PRODUCT, DV_CATEGORY, DV_CONF, DV_EVIDENCE };
+       DV_PRODUCT, DV_CATEGORY, DV_CONF, DV_EVIDENCE, DV_OS_HINT };
 
 static const char sql_ips[] =
 	"SELECT address FROM device_addresses WHERE device_id = ?1 "
@@ -319,7 +319,9 @@ static int json_device(struct iotdns_store *s, struct read_stmts *r, FILE *f,
 	}
 	if ((rc = sub_done(s, q, rc, err)))
 		return rc;
-	fputs("},\"vendor\":", f);
+	fputs("},\"os_hint\":", f);
+	iotdns_json_str(f, col_text(d, DV_OS_HINT));
+	fputs(",\"vendor\":", f);
 	iotdns_json_str(f, col_text(d, DV_VENDOR));
 	fputs(",\"product\":", f);
 	iotdns_json_str(f, col_text(d, DV_PRODUCT));

@@ -827,6 +827,7 @@ class Device:
         self.resolvers = ('provided',)  # or ('static', [addr...])
         self.parallel = False
         self.fallback = None            # (addr, after_us)
+        self.tcp_fallback = True        # retry over TCP after TC=1
         self.retries = 1
         self.backoff = 5 * SEC
         self.backoff_factor = 2
@@ -1104,8 +1105,13 @@ class Scenario:
             d.tcp_ports = (lo, hi)
         elif k == 'txid':
             p = t[1]
-            if p == 'random':
+            if p == 'random' and len(t) > 2:
+                lo, hi = (int(x, 0) for x in t[2].split('-'))
+                d.txid = ('random-range', lo, hi, int(t[4], 0) if len(t) > 4 and t[3] == 'step' else 1)
+            elif p == 'random':
                 d.txid = ('random',)
+            elif p == 'sequential-boot' and len(t) > 2 and t[2] == 'random':
+                d.txid = (p, 'random')
             elif p in ('sequential-boot', 'sequential'):
                 d.txid = (p, int(t[2], 0) if len(t) > 2 else 0)
             elif p == 'constant':
@@ -1113,7 +1119,7 @@ class Scenario:
             elif p == 'two-valued':
                 d.txid = ('two-valued', int(t[2], 0), int(t[3], 0))
             else:
-                raise ScenarioError('txid: random | sequential-boot [START] | sequential [START] | constant V | two-valued A B')
+                raise ScenarioError('txid: random [LO-HI [step S]] | sequential-boot [START|random] | sequential [START] | constant V | two-valued A B')
         elif k == 'edns':
             if t[1] == 'off':
                 d.edns = None
@@ -1165,6 +1171,8 @@ class Scenario:
                 d.backoff_factor = float(o['factor'])
         elif k == '0x20':
             d.mixed_case = t[1] == 'on'
+        elif k == 'tcp-fallback':
+            d.tcp_fallback = t[1] == 'on'
         elif k == 'pair-aaaa':
             d.pair_aaaa = t[1] == 'on'
         elif k == 'ipv6-ext':
@@ -1199,7 +1207,7 @@ class Scenario:
             s.name, s.tcp, s.via = q.name, tcp, via
             s.types = groups or [(1,)]
             d.queries.append(s)
-        elif k in ('mdns', 'llmnr', 'dot', 'doh', 'open-responder', 'tcp-exchange'):
+        elif k in ('mdns', 'llmnr', 'dot', 'doh', 'open-responder', 'tcp-exchange', 'connect'):
             self._activity(d, t, n)
         else:
             raise ScenarioError('unknown device setting %r' % k)
@@ -1245,6 +1253,14 @@ class Scenario:
                     'mode': o.pop('mode', 'normal'), 'pieces': int(o.pop('pieces', 3))}
             self.resolver(args['to'])
             d.activities.append(Activity('tcp-exchange', args,
+                                         self._sched(sum(([a, b] for a, b in o.items()), []), n)))
+        elif k == 'connect':
+            # connect NAME [port P] [resolve cache|once] every D: a TCP connection to NAME's address
+            o = _opts(t[2:], valued=('port', 'resolve') + sched_keys, lineno=n)
+            args = {'name': t[1], 'port': int(o.pop('port', 443)), 'resolve': o.pop('resolve', 'cache')}
+            if args['resolve'] not in ('cache', 'once'):
+                raise ScenarioError('line %d: resolve cache | once' % n)
+            d.activities.append(Activity('connect', args,
                                          self._sched(sum(([a, b] for a, b in o.items()), []), n)))
 
     def _finish(self):
@@ -1508,6 +1524,8 @@ class DeviceRun:
                                          'end': fmt_duration(t_end - self.sc.start)})
         # per-boot DNS stack state
         self.cache = {}
+        self.addr_of = {}               # name -> address of its latest A answer (connect)
+        self.resolved_once = set()      # names `connect ... resolve once` has asked for
         self.cookies = {}
         self.client_cookie = self.rng.randbytes(8)
         self.port_seq = None
@@ -1515,7 +1533,7 @@ class DeviceRun:
         if dev.ports[0] == 'per-boot':
             self.boot_port = self.rng.randint(dev.ports[1], dev.ports[2])
         if dev.txid[0] == 'sequential-boot':
-            self.txid_seq = dev.txid[1]
+            self.txid_seq = self.rng.getrandbits(16) if dev.txid[1] == 'random' else dev.txid[1]
         self.two_val = 0
         ready = t0
         if dhcp:
@@ -1677,6 +1695,8 @@ class DeviceRun:
             return v
         if x[0] == 'constant':
             return x[1]
+        if x[0] == 'random-range':
+            return x[1] + x[3] * self.rng.randint(0, (x[2] - x[1]) // x[3])
         v = x[1 + self.two_val]
         self.two_val ^= 1
         return v
@@ -1835,6 +1855,8 @@ class DeviceRun:
         self.truth.response(x.resolver, rcode)
         if self.dev.edns and self.dev.edns['cookie']:
             self.cookies[x.resolver] = self.server_cookie(resp)
+        if special == 'truncate' and not self.dev.tcp_fallback:
+            return  # the truncated answer is the end of it: no TCP retry
         if special == 'truncate':
             y = Txn()
             y.name, y.qtype, y.resolver, y.sent_name = x.name, x.qtype, x.resolver, x.sent_name
@@ -1874,6 +1896,10 @@ class DeviceRun:
         dev = self.dev
         if dev.cache == 'honour' and ttl is not None:
             self.cache[(x.name.lower(), x.qtype)] = t + ttl * SEC
+        if rcode == 0 and x.qtype == 1:
+            addrs = [a.rdata for a in self.sc.resolvers[x.resolver].answer(x.sent_name, 1)[1] if a.rtype == 1]
+            if addrs:
+                self.addr_of[x.name.lower()] = addrs[0]
         if dev.storm and rcode in dev.storm[0] and x.reason != 'storm':
             for k in range(1, dev.storm[2] + 1):
                 self.push(t + k * dev.storm[1], self.ask, x.name, (x.qtype,), 'udp', 'storm',
@@ -1988,7 +2014,8 @@ class DeviceRun:
         q = Dns.message(ident, 0x0100, (a['name'], a['type'], 1),
                         opt={'size': 4096, 'do': False, 'options': []})
         self.sim.send_udp(t, src, self.me, sport, 53, q, self.rng)
-        r = Resolver(self.dev.ip)
+        # a `resolver` block for the device's own address says what it serves
+        r = self.sc.resolvers.get(self.dev.ip) or Resolver(self.dev.ip)
         _, answers, _, _ = r.answer(a['name'], a['type'])
         resp = Dns.message(ident, 0x8180, (a['name'], a['type'], 1), answers, (),
                            {'size': 4096, 'do': False, 'options': []})
@@ -2000,6 +2027,27 @@ class DeviceRun:
 
     def act_doh(self, t, a):
         self.encrypted(t, a, 443, 'h2')
+
+    def act_connect(self, t, a):
+        """The application needs NAME: it resolves through the stack (`resolve
+        cache`), or only once per boot (`resolve once`, ignoring the TTL), then
+        connects to the address of the latest answer it got, if any."""
+        name = self.expand(a['name'])
+        if a['resolve'] == 'cache' or name.lower() not in self.resolved_once:
+            self.resolved_once.add(name.lower())
+            self.ask(t, name, (1,), 'udp', 'app', None)
+        self.push(t + 500 * MS, self.connect_to, name, a['port'])
+
+    def connect_to(self, t, name, port):
+        addr = self.addr_of.get(name.lower())
+        if addr is None or t >= self.t_end:
+            return
+        conn = TcpConn(self.sim, self.rng, self.my(addr), self.peer(addr),
+                       self.rng.randint(*self.dev.tcp_ports), port, t)
+        conn.open()
+        conn.wait(self.rng.randint(50 * MS, 500 * MS))
+        conn.close()
+        self.truth.d['connections'] = self.truth.d.get('connections', 0) + 1
 
     def encrypted(self, t, a, port, alpn):
         me = self.my(a['addr'])
