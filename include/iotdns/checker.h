@@ -5,8 +5,9 @@
  * allocates dev_state_size zeroed bytes per device and frees them (after
  * dev_free, if given). Everything passed to a callback is borrowed and valid
  * until the callback returns; keep copies (numbers, short strings), never
- * pointers into packets or DNS views. Device, name and resolver records are
- * the exception: they live until the end of the run.
+ * pointers into packets or DNS views. Device and name records are the
+ * exception: they live until the end of the run. Resolver records may move
+ * when a device's resolver array grows: keep an index or the address.
  *
  * Events, in the order the engine raises them for a device:
  *   on_query     a DNS query (unicast DNS, mDNS or LLMNR) sent by the device

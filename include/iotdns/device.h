@@ -126,11 +126,18 @@ struct iotdns_check_result {
 };
 
 struct iotdns_device {
-	uint32_t idx;                 /* dense index 0..count-1 */
-	bool keyed_by_ip;
-	uint8_t mac[6];
-	struct iotdns_addr key_ip;    /* identity when keyed_by_ip */
-	uint16_t vlan;
+	/* Hot: what every DNS packet of the device touches comes first (two cache
+	 * lines), so the engine can prefetch it while the message is decoded. */
+	void **chk_state;             /* one slot per registered checker, owned by the engine */
+	struct iotdns_dev_addr *addrs;         /* addresses used, oldest first (max_addrs_per_device) */
+	struct iotdns_dev_resolver *resolvers; /* destinations of its queries and encrypted flows */
+	struct iotdns_name_slot *names;        /* open addressing (slot.rec NULL = empty; iterate
+						* over cap_names slots), max_names_per_device */
+	struct iotdns_session *sessions;       /* history (ended) + current (sessions[nsessions-1]) */
+	uint32_t naddrs, cap_addrs;
+	uint32_t nresolvers, cap_resolvers;
+	uint32_t nnames, cap_names;
+	uint32_t nsessions, cap_sessions;
 	uint64_t first_us, last_us;
 
 	/* DNS counters (this run) */
@@ -146,23 +153,15 @@ struct iotdns_device {
 	uint64_t requests_received;   /* DNS queries from outside addressed to it */
 	uint64_t requests_received_bytes;
 
-	/* addresses used, oldest first; bounded by limits.max_addrs_per_device */
-	uint32_t naddrs, cap_addrs;
-	struct iotdns_dev_addr *addrs;
+	/* identity */
+	uint32_t idx;                 /* dense index 0..count-1 */
+	bool keyed_by_ip;
+	uint8_t mac[6];
+	uint16_t vlan;
+	struct iotdns_addr key_ip;    /* identity when keyed_by_ip */
 
-	/* resolvers (destinations of its queries and encrypted DNS flows) */
-	uint32_t nresolvers, cap_resolvers;
-	struct iotdns_dev_resolver *resolvers;
-
-	/* names: open-addressing hash table (slot.rec NULL = empty; iterate over
-	 * cap_names slots), bounded by limits.max_names_per_device */
-	uint32_t nnames, cap_names;
-	struct iotdns_name_slot *names;
-
-	/* sessions: history (ended) + current (sessions[nsessions-1]) */
-	uint32_t nsessions, cap_sessions;
 	uint64_t sessions_dropped;    /* oldest sessions dropped from history */
-	struct iotdns_session *sessions;
+	struct iotdns_check_result *chk_result; /* one per checker, owned by the engine */
 
 	/* DHCP: the resolvers offered to it and its own fingerprints */
 	uint8_t n_offered;
@@ -175,17 +174,11 @@ struct iotdns_device {
 	/* classification (filled by fingerprinting; NULL/0 until then) */
 	const char *vendor, *product, *category;
 	double confidence;
-
-	/* checker state and results: one slot per registered checker, owned by the engine */
-	void **chk_state;
-	struct iotdns_check_result *chk_result;
+	const char *os_hint;          /* DNS-stack hint, a static string; NULL when unknown */
+	char *fp_evidence;            /* owned JSON text (classification evidence), freed with the device */
 
 	/* store bookkeeping */
 	int64_t db_id;                /* 0 until first stored */
-
-	/* fingerprinting (src/checks/fingerprint.c, at device end) */
-	const char *os_hint;          /* DNS-stack hint, a static string; NULL when unknown */
-	char *fp_evidence;            /* owned JSON text (classification evidence), freed with the device */
 };
 
 struct iotdns_devtab;

@@ -36,6 +36,7 @@ enum iotdns_fp_key {
 	IOTDNS_FP_DHCP_HOSTNAME,  /* glob on DHCP option 12 / DHCPv6 FQDN */
 	IOTDNS_FP_DHCP_VENDOR,    /* glob on DHCP option 60 / DHCPv6 option 16 */
 	IOTDNS_FP_DHCP_PRL,       /* exact DHCP option 55 list "1,3,6,..." */
+	IOTDNS_FP_DHCP_CLIENT_ID, /* glob on the DHCP client identifier (option 61 / DHCPv6 DUID, hex text) */
 	IOTDNS_FP_MDNS_SERVICE,   /* a DNS-SD service type the device owns an instance of */
 	IOTDNS_FP_MDNS_INSTANCE,  /* glob on a DNS-SD instance name the device probes/announces */
 	IOTDNS_FP_MDNS_HOST,      /* glob on the device's mDNS host name (without .local) */
@@ -217,7 +218,9 @@ void iotdns_fp_classifier_free(struct iotdns_fp_classifier *c);
 
 /* Classifies one device (and replays its evidence in time order to find when
  * the verdict was reached). Returns IOTDNS_OK or IOTDNS_ENOMEM. The classifier
- * keeps the evidence of the last call for iotdns_fp_evidence_json(). */
+ * keeps the evidence of the last call for iotdns_fp_evidence_json() and
+ * iotdns_fp_name_hits_rule(): in (and what it points to) must stay valid
+ * until then. */
 int iotdns_fp_classify(struct iotdns_fp_classifier *c, const struct iotdns_fp_input *in, unsigned flags,
 		       const struct iotdns_fp_params *params, struct iotdns_fp_verdict *v);
 

@@ -550,11 +550,17 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 	struct iotdns_finding *f = iotdns_finding_new(ctx, dev, "PRIVACY.FINGERPRINTABLE");
 	if (!f)
 		return;
-	iotdns_finding_summary(f, "a DNS observer identifies it as %s %s%s%s%s (confidence %.2f) after %s%u %s and "
-			       "%.1f s of its session; %u of its %u names are vendor-specific",
-			       what_v, vd.category, vd.product ? " (" : "", vd.product ? vd.product : "",
-			       vd.product ? ")" : "", vd.confidence, exact_q ? "" : "at least ", queries,
-			       queries == 1 ? "query" : "queries", secs, vd.names_vendor, vd.names_total);
+	char what[160];
+	if (strcmp(vd.category, "unknown") == 0)
+		snprintf(what, sizeof(what), "its vendor as %s (category unknown)", what_v);
+	else if (vd.product)
+		snprintf(what, sizeof(what), "it as %s %s (%s)", what_v, vd.category, vd.product);
+	else
+		snprintf(what, sizeof(what), "it as %s %s", what_v, vd.category);
+	iotdns_finding_summary(f, "a DNS observer identifies %s, confidence %.2f, after %s%u %s and %.1f s of its "
+			       "session; %u of its %u names are vendor-specific",
+			       what, vd.confidence, exact_q ? "" : "at least ", queries, queries == 1 ? "query" : "queries",
+			       secs, vd.names_vendor, vd.names_total);
 	iotdns_finding_str(f, "category", vd.category);
 	iotdns_finding_str(f, "vendor", vd.vendor);
 	if (vd.product)

@@ -527,7 +527,7 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 		}
 		struct rhot *rh = &s->rh[ridx];
 		uint8_t *slot = !rh->ev_first ? &rh->ev_first : !rh->ev_later && rh->sess > 1 ? &rh->ev_later : NULL;
-		if (slot) {
+		if (slot && s->nev < EV_POOL) { /* a full pool is not retried per query */
 			int e = ev_alloc(s);
 			if (e) {
 				*slot = (uint8_t)e;
@@ -598,6 +598,7 @@ struct verdict {
 	char provided_short[96];    /* "8.8.8.8, 8.8.4.4" (three at most, then "+N") */
 	unsigned nprovided;
 	char provided_json[512];
+	char dropped[160];          /* JSON object of what bounded tables dropped, "" if nothing */
 };
 
 static const char *prov_name(uint8_t by)
@@ -712,6 +713,8 @@ static void common_metrics(struct iotdns_finding *f, const struct verdict *v)
 	char big[IOTDNS_METRICS_MAX];
 	iotdns_finding_json(f, "provided", v->provided_json);
 	iotdns_finding_bool(f, "provided_inferred", v->inferred_any);
+	if (v->dropped[0])
+		iotdns_finding_json(f, "dropped", v->dropped);
 	size_t room = sizeof(f->metrics) - f->metrics_len;
 	if (room < 64)
 		return;
@@ -1092,6 +1095,12 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 		}
 	}
 	provided_set(p, dev, v, infer_min);
+	if (s->untracked || s->pairs_dropped || s->ev_dropped || p->dropped || dev->nresolvers > MAX_RINFO)
+		snprintf(v->dropped, sizeof(v->dropped),
+			 "{\"queries_untracked\":%llu,\"pairs\":%u,\"evidence\":%u,\"network_resolvers\":%llu,"
+			 "\"resolvers_not_listed\":%u}",
+			 (unsigned long long)s->untracked, s->pairs_dropped, s->ev_dropped,
+			 (unsigned long long)p->dropped, dev->nresolvers > MAX_RINFO ? dev->nresolvers - MAX_RINFO : 0);
 
 	uint64_t judged = v->q_provided + v->q_outside; /* queries whose class is known */
 	uint64_t lookups = s->queries > s->copies ? s->queries - s->copies : 0;

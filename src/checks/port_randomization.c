@@ -15,7 +15,8 @@
  * the range signature, the share of the most used port(s), small steps between
  * consecutive lookups of a session. Per session: the port that carries most of
  * its lookups and for how long, the first port (the same port after every boot
- * is a fixed port), σ.
+ * is a fixed port), σ. Per run of consecutive lookups from one port (across
+ * sessions): its length and span.
  */
 #include <math.h>
 #include <stdio.h>
@@ -116,7 +117,7 @@ static const struct iotdns_opt opts[] = {
 #define PR_RECENT 8   /* recent sockets (port + lookup) remembered for burst grouping */
 #define PR_RES 4      /* resolvers tracked separately; more are pooled only (counted) */
 #define PR_EV 4
-#define PR_SESS_EV 3
+#define PR_RUN_EV 3    /* evidence kept from the current run */
 
 /* The latest lookup seen on a port. */
 struct pr_recent {
@@ -146,23 +147,32 @@ struct pr_sess {
 	struct iotdns_rnd_moments m;
 	struct iotdns_rnd_top top;
 	uint64_t top_first_us[IOTDNS_RND_TOP_K], top_last_us[IOTDNS_RND_TOP_K]; /* per top slot */
-	uint8_t nev;
-	struct iotdns_rnd_ev ev[PR_SESS_EV]; /* its first lookups */
 };
 
 struct pr_state {
+	/* hot: touched by every query (kept together for the cache) */
 	uint64_t udp_queries, retrans, tcp_queries, lookups;
-	struct iotdns_rnd_moments m;       /* all lookups */
-	struct iotdns_rnd_top top;         /* most used ports */
 	uint32_t pairs, small;             /* consecutive lookups in a session with another port; small steps */
 	uint8_t recent_next;
+	uint8_t nres, res_last;            /* res_last: the slot found last time */
+	uint8_t nev_first, nev_sfirst, nev_reuse, nev_step;
+	/* runs: consecutive lookups of the device from the same port, across
+	 * sessions (the engine splits sessions at 90 s of silence, so a device
+	 * that queries every few minutes shows its port reuse only here) */
+	struct {
+		uint16_t port;
+		uint8_t nev;
+		uint32_t len;
+		uint64_t first_us, last_us;
+	} run;
+	struct iotdns_rnd_moments m;       /* all lookups */
+	struct iotdns_rnd_top top;         /* most used ports */
 	struct pr_recent recent[PR_RECENT];
-	uint8_t nres;
-	uint64_t res_untracked;            /* lookups to resolvers beyond PR_RES */
-	struct pr_res res[PR_RES];
 	struct pr_sess cur;
+	struct pr_res res[PR_RES];
+	uint64_t res_untracked;            /* lookups to resolvers beyond PR_RES */
 
-	/* per-session results */
+	/* per-session and per-run results */
 	uint32_t sess_with_lookups, sess_eligible, sess_reusing, sess_sigma, sess_sigma_poor;
 	struct iotdns_rnd_first first;     /* first port of each session */
 	struct iotdns_rnd_top reuse_ports; /* the port each reusing session reused */
@@ -172,17 +182,6 @@ struct pr_state {
 		uint16_t port;
 		double span_s;
 	} reuse_ex;
-
-	/* runs: consecutive lookups of the device from the same port, across
-	 * sessions (the engine splits sessions at 90 s of silence, so a device
-	 * that queries every few minutes shows its port reuse only here) */
-	struct {
-		uint16_t port;
-		uint32_t len;
-		uint64_t first_us, last_us;
-		uint8_t nev;
-		struct iotdns_rnd_ev ev[PR_SESS_EV];
-	} run;
 	uint64_t reused_lookups;           /* lookups in reused runs */
 	uint32_t reuse_runs;
 	struct iotdns_rnd_top run_ports;   /* the port of each reused run */
@@ -193,10 +192,11 @@ struct pr_state {
 		double span_s;
 	} run_ex;
 
-	uint8_t nev_first, nev_sfirst, nev_reuse, nev_step;
+	/* cold: evidence */
+	struct iotdns_rnd_ev run_ev[PR_RUN_EV];  /* lookups of the current run after its first */
 	struct iotdns_rnd_ev ev_first[PR_EV];  /* first lookups of the device */
 	struct iotdns_rnd_ev ev_sfirst[PR_EV]; /* first lookup of the first sessions */
-	struct iotdns_rnd_ev ev_reuse[PR_EV];  /* lookups of the first reusing session or run */
+	struct iotdns_rnd_ev ev_reuse[PR_EV];  /* lookups of the first reused run */
 	struct iotdns_rnd_ev ev_step[PR_EV];   /* lookups that stepped a little */
 };
 
@@ -215,8 +215,6 @@ static void sess_close(struct iotdns_check_ctx *ctx, struct pr_state *st)
 		return;
 	st->sess_with_lookups++;
 	iotdns_rnd_first_add(&st->first, s->first, 0);
-	if (st->nev_sfirst < PR_EV && s->nev)
-		st->ev_sfirst[st->nev_sfirst++] = s->ev[0];
 	if (s->lookups >= opt(ctx, OPT_REUSE_LOOKUPS)) {
 		st->sess_eligible++;
 		int b = iotdns_rnd_top_best(&s->top);
@@ -234,9 +232,6 @@ static void sess_close(struct iotdns_check_ctx *ctx, struct pr_state *st)
 					st->reuse_ex.lookups = s->lookups;
 					st->reuse_ex.port = s->top.val[b];
 					st->reuse_ex.span_s = span;
-					for (unsigned i = 0; i < s->nev && st->nev_reuse < PR_EV; i++)
-						if (s->ev[i].port == s->top.val[b])
-							st->ev_reuse[st->nev_reuse++] = s->ev[i];
 				}
 			}
 		}
@@ -273,7 +268,7 @@ static void run_close(struct iotdns_check_ctx *ctx, struct pr_state *st)
 		}
 		if (!st->nev_reuse)
 			for (unsigned i = 0; i < st->run.nev && st->nev_reuse < PR_EV; i++)
-				st->ev_reuse[st->nev_reuse++] = st->run.ev[i];
+				st->ev_reuse[st->nev_reuse++] = st->run_ev[i];
 	}
 	st->run.len = 0;
 	st->run.nev = 0;
@@ -283,11 +278,16 @@ static struct pr_res *res_slot(struct pr_state *st, const struct iotdns_dev_reso
 {
 	if (!r)
 		return NULL;
+	if (st->res_last < st->nres && iotdns_addr_eq(&st->res[st->res_last].addr, &r->addr))
+		return &st->res[st->res_last];
 	for (unsigned i = 0; i < st->nres; i++)
-		if (iotdns_addr_eq(&st->res[i].addr, &r->addr))
+		if (iotdns_addr_eq(&st->res[i].addr, &r->addr)) {
+			st->res_last = (uint8_t)i;
 			return &st->res[i];
+		}
 	if (st->nres >= PR_RES)
 		return NULL;
+	st->res_last = st->nres;
 	struct pr_res *x = &st->res[st->nres++];
 	x->addr = r->addr;
 	return x;
@@ -369,7 +369,8 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 	}
 	st->run.len++;
 	st->run.last_us = p->ts_us;
-	iotdns_rnd_ev_push(st->run.ev, &st->run.nev, PR_SESS_EV, ev);
+	if (st->run.len >= 2) /* a port used again: keep a few of its lookups */
+		iotdns_rnd_ev_push(st->run_ev, &st->run.nev, PR_RUN_EV, ev);
 
 	if (s->lookups) {
 		if (port != s->last) {
@@ -386,6 +387,7 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 		}
 	} else {
 		s->first = port;
+		iotdns_rnd_ev_push(st->ev_sfirst, &st->nev_sfirst, PR_EV, ev);
 	}
 	s->last = port;
 	s->lookups++;
@@ -397,7 +399,6 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 			s->top_first_us[slot] = p->ts_us;
 		s->top_last_us[slot] = p->ts_us;
 	}
-	iotdns_rnd_ev_push(s->ev, &s->nev, PR_SESS_EV, ev);
 
 	struct pr_res *r = res_slot(st, ev->resolver);
 	if (!r) {

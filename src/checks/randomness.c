@@ -9,24 +9,13 @@
 
 /* ---- moments ------------------------------------------------------------- */
 
-void iotdns_rnd_moments_add(struct iotdns_rnd_moments *m, uint16_t v)
-{
-	double x = v;
-	m->n++;
-	double d = x - m->mean;
-	m->mean += d / (double)m->n;
-	m->m2 += d * (x - m->mean);
-	if (m->n == 1 || v < m->min)
-		m->min = v;
-	if (m->n == 1 || v > m->max)
-		m->max = v;
-}
-
 double iotdns_rnd_sigma(const struct iotdns_rnd_moments *m)
 {
-	if (!m->n || m->m2 <= 0)
+	if (!m->n)
 		return 0;
-	return sqrt(m->m2 / (double)m->n);
+	double n = (double)m->n, mean = (double)m->sum / n;
+	double var = (double)m->sq / n - mean * mean;
+	return var > 0 ? sqrt(var) : 0;
 }
 
 double iotdns_rnd_bits(double sigma)
@@ -155,18 +144,27 @@ int iotdns_rnd_sample_add(struct iotdns_rnd_sample *s, uint16_t v, uint16_t tag)
 {
 	if (s->n >= IOTDNS_RND_SAMPLE)
 		return IOTDNS_RND_FULL;
+	/* fast path: a value the filter has never seen is new */
+	unsigned bit = (uint16_t)(v * 40503u) >> 6;
+	uint64_t mask = 1ull << (bit & 63);
+	if (!(s->seen[bit >> 6] & mask)) {
+		s->seen[bit >> 6] |= mask;
+		s->e[s->n].tag = tag;
+		s->e[s->n++].v = v;
+		return 0;
+	}
 	int seen = 0;
 	for (unsigned i = 0; i < s->n; i++) {
-		if (s->v[i] != v)
+		if (s->e[i].v != v)
 			continue;
-		if (tag && s->tag[i] == tag) {
+		if (tag && s->e[i].tag == tag) {
 			s->replays++;
 			return IOTDNS_RND_REPLAY;
 		}
 		seen++;
 	}
-	s->tag[s->n] = tag;
-	s->v[s->n++] = v;
+	s->e[s->n].tag = tag;
+	s->e[s->n++].v = v;
 	if (seen)
 		s->collisions++;
 	if (seen == 1)
@@ -342,14 +340,6 @@ void iotdns_rnd_ev_note(struct iotdns_rnd_ev *e, const struct iotdns_dns_event *
 		memcpy(e->name, m->qname, sizeof(e->name) - 4);
 		memcpy(e->name + sizeof(e->name) - 4, "...", 4);
 	}
-}
-
-void iotdns_rnd_ev_push(struct iotdns_rnd_ev *arr, uint8_t *n, uint8_t cap, const struct iotdns_dns_event *ev)
-{
-	if (*n >= cap)
-		return;
-	iotdns_rnd_ev_note(&arr[*n], ev);
-	(*n)++;
 }
 
 void iotdns_rnd_ev_emit(struct iotdns_finding *f, const struct iotdns_rnd_ev *e, const char *note)

@@ -33,13 +33,37 @@
 
 /* ---- running moments ---------------------------------------------------- */
 
+/* Exact integer sums of the differences from the first value (no division
+ * per value, no rounding: a constant source has σ exactly 0). The squares
+ * cannot overflow before 2^32 values; the sums stop there (a frozen sample
+ * of four billion values is as good as the rest). */
 struct iotdns_rnd_moments {
 	uint64_t n;
-	double mean, m2;   /* Welford's running mean and sum of squared deviations */
+	int64_t sum;       /* Σ (v − ref) */
+	uint64_t sq;       /* Σ (v − ref)² */
+	uint16_t ref;      /* the first value */
 	uint16_t min, max; /* valid when n > 0 */
 };
 
-void iotdns_rnd_moments_add(struct iotdns_rnd_moments *m, uint16_t v);
+#define IOTDNS_RND_MOMENTS_MAX 4294967295ull
+
+static inline void iotdns_rnd_moments_add(struct iotdns_rnd_moments *m, uint16_t v)
+{
+	if (m->n >= IOTDNS_RND_MOMENTS_MAX)
+		return;
+	if (!m->n) {
+		m->ref = m->min = m->max = v;
+	} else {
+		if (v < m->min)
+			m->min = v;
+		if (v > m->max)
+			m->max = v;
+	}
+	int64_t d = (int64_t)v - m->ref;
+	m->n++;
+	m->sum += d;
+	m->sq += (uint64_t)(d * d);
+}
 /* Population standard deviation; 0 when n == 0. */
 double iotdns_rnd_sigma(const struct iotdns_rnd_moments *m);
 /* log2(σ·√12): the entropy of a uniform source with that σ, in bits; 0 when
@@ -121,8 +145,10 @@ struct iotdns_rnd_sample {
 	uint16_t collisions;
 	uint16_t repeated;
 	uint32_t replays;
-	uint16_t v[IOTDNS_RND_SAMPLE];
-	uint16_t tag[IOTDNS_RND_SAMPLE];
+	uint64_t seen[16];                /* 1,024-bit filter of the values in e[] */
+	struct {
+		uint16_t v, tag;
+	} e[IOTDNS_RND_SAMPLE];
 };
 
 /* A 16-bit tag of a 64-bit hash (never 0). */
@@ -216,8 +242,14 @@ struct iotdns_rnd_ev {
 
 /* Records the query of ev (a unicast query event). */
 void iotdns_rnd_ev_note(struct iotdns_rnd_ev *e, const struct iotdns_dns_event *ev);
-/* Appends e to an array of cap records if there is room. */
-void iotdns_rnd_ev_push(struct iotdns_rnd_ev *arr, uint8_t *n, uint8_t cap, const struct iotdns_dns_event *ev);
+/* Appends the query of ev to an array of cap records if there is room (the
+ * check is inline: free once the array is full). */
+static inline void iotdns_rnd_ev_push(struct iotdns_rnd_ev *arr, uint8_t *n, uint8_t cap,
+				      const struct iotdns_dns_event *ev)
+{
+	if (*n < cap)
+		iotdns_rnd_ev_note(&arr[(*n)++], ev);
+}
 /* Adds e to the finding as "query 0x1a2b NAME A from port P to ADDR (session S)"
  * with an optional note appended ("", "step +1"), unless that packet is
  * already in its evidence. */

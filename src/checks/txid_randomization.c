@@ -152,21 +152,23 @@ struct tx_sess {
 	struct iotdns_rnd_moments m;     /* IDs */
 	struct iotdns_rnd_moments pm;    /* ports of the same queries */
 	struct iotdns_rnd_top top;
-	struct iotdns_rnd_ev ev0;        /* its first query */
+	uint16_t first_id;
 };
 
 struct tx_state {
+	/* hot: touched by every query (kept together for the cache) */
 	uint64_t udp_queries, retrans, copies, tcp_queries, n;
+	uint32_t pairs, seq;
+	uint8_t nres, res_last;            /* res_last: the slot found last time */
+	uint8_t nev_first, nev_seq, nev_reset, nev_sfirst, nev_dup;
+	struct tx_sess cur;
 	struct iotdns_rnd_moments m;     /* IDs */
 	struct iotdns_rnd_moments pm;    /* ports of the same queries */
 	struct iotdns_rnd_top top;
-	struct iotdns_rnd_sample sample;
-	uint32_t pairs, seq;
-	struct tx_recent recent[TX_SETS][TX_WAYS];
-	uint8_t nres;
-	uint64_t res_untracked;
 	struct tx_res res[TX_RES];
-	struct tx_sess cur;
+	uint64_t res_untracked;
+	struct tx_recent recent[TX_SETS][TX_WAYS];
+	struct iotdns_rnd_sample sample;
 
 	/* per-session results */
 	struct iotdns_rnd_first first;
@@ -174,7 +176,7 @@ struct tx_state {
 	uint32_t sess_entropy_eval, sess_entropy_low, sess_port_weak;
 	double entropy_min, entropy_sum, entropy_port_sum, entropy_id_sum;
 
-	uint8_t nev_first, nev_seq, nev_reset, nev_sfirst, nev_dup;
+	/* cold: evidence */
 	struct iotdns_rnd_ev ev_first[TX_EV];  /* first draws */
 	struct iotdns_rnd_ev ev_seq[TX_EV];    /* draws that stepped by +1/+2 */
 	struct iotdns_rnd_ev ev_reset[TX_EV];  /* session-first draws with a low ID */
@@ -195,11 +197,7 @@ static void sess_close(struct iotdns_check_ctx *ctx, struct tx_state *st)
 	s->open = false;
 	if (!s->n)
 		return;
-	iotdns_rnd_first_add(&st->first, s->ev0.id, (unsigned)opt(ctx, OPT_RESET_MAX));
-	if (s->ev0.id <= opt(ctx, OPT_RESET_MAX) && st->nev_reset < TX_EV)
-		st->ev_reset[st->nev_reset++] = s->ev0;
-	if (st->nev_sfirst < TX_EV)
-		st->ev_sfirst[st->nev_sfirst++] = s->ev0;
+	iotdns_rnd_first_add(&st->first, s->first_id, (unsigned)opt(ctx, OPT_RESET_MAX));
 	if (s->n < opt(ctx, OPT_MIN_QUERIES))
 		return;
 	st->sess_eligible++;
@@ -235,11 +233,16 @@ static struct tx_res *res_slot(struct tx_state *st, const struct iotdns_dev_reso
 {
 	if (!r)
 		return NULL;
+	if (st->res_last < st->nres && iotdns_addr_eq(&st->res[st->res_last].addr, &r->addr))
+		return &st->res[st->res_last];
 	for (unsigned i = 0; i < st->nres; i++)
-		if (iotdns_addr_eq(&st->res[i].addr, &r->addr))
+		if (iotdns_addr_eq(&st->res[i].addr, &r->addr)) {
+			st->res_last = (uint8_t)i;
 			return &st->res[i];
+		}
 	if (st->nres >= TX_RES)
 		return NULL;
+	st->res_last = st->nres;
 	struct tx_res *x = &st->res[st->nres++];
 	x->addr = r->addr;
 	return x;
@@ -351,8 +354,12 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 			}
 		}
 	}
-	if (!s->n)
-		iotdns_rnd_ev_note(&s->ev0, ev);
+	if (!s->n) {
+		s->first_id = id;
+		if (id <= opt(ctx, OPT_RESET_MAX))
+			iotdns_rnd_ev_push(st->ev_reset, &st->nev_reset, TX_EV, ev);
+		iotdns_rnd_ev_push(st->ev_sfirst, &st->nev_sfirst, TX_EV, ev);
+	}
 	s->prev_id = s->n ? s->last : (uint16_t)(id + 0x8000); /* none: never a small step */
 	s->n++;
 	s->last = id;

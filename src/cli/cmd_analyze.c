@@ -12,6 +12,7 @@
 
 #include "iotdns-config.h"
 #include "iotdns/capture.h"
+#include "iotdns/checker.h"
 #include "iotdns/cli.h"
 #include "iotdns/enrich.h"
 #include "iotdns/finding.h"
@@ -28,6 +29,8 @@ struct run_opts {
 	int fail_on; /* -1 off */
 	const char *iface;
 	struct iotdns_engine_config cfg;
+	/* --checks: the selected checkers, NULL-terminated (cfg.checkers points here) */
+	const struct iotdns_checker *selected[32];
 };
 
 struct run {
@@ -86,6 +89,8 @@ static void usage_analyze(FILE *f)
 		"  --set KEY=VALUE        change a limit (keys below) or a check threshold\n"
 		"                         (<check-id>.<option>; see `iotdns checks --options`)\n"
 		"  --config FILE          KEY = VALUE lines, as --set (# comments)\n"
+		"  --checks LIST          run only these checks (ids, comma-separated), or\n"
+		"                         \"all\" (default) or \"none\" (inventory only)\n"
 		"  --json                 one JSON object per line on standard output\n"
 		"  --quiet                print nothing but errors\n"
 		"  --rules DIR            fingerprint rules directory (default: the shipped\n"
@@ -110,7 +115,7 @@ static void usage_capture(FILE *f)
 	fprintf(f, "%s", iotdns_exit_codes_help);
 }
 
-enum { O_DB = 256, O_SENSOR, O_RESOLVER, O_ASN, O_GEO, O_RESDB, O_SET, O_JSON, O_QUIET, O_FAILON, O_CONFIG, O_RULES };
+enum { O_DB = 256, O_SENSOR, O_RESOLVER, O_ASN, O_GEO, O_RESDB, O_SET, O_JSON, O_QUIET, O_FAILON, O_CONFIG, O_RULES, O_CHECKS };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, O_DB },
@@ -121,6 +126,7 @@ static const struct option long_opts[] = {
 	{ "resolver-db", required_argument, NULL, O_RESDB },
 	{ "set", required_argument, NULL, O_SET },
 	{ "config", required_argument, NULL, O_CONFIG },
+	{ "checks", required_argument, NULL, O_CHECKS },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "fail-on", required_argument, NULL, O_FAILON },
@@ -129,6 +135,43 @@ static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --checks all|none|ID[,ID...]: run only these checkers (in registry order). */
+static int select_checks(struct run_opts *o, const char *list)
+{
+	unsigned n = 0;
+	bool all = strcmp(list, "all") == 0, none = strcmp(list, "none") == 0;
+	for (unsigned i = 0; iotdns_checkers[i] && n + 1 < IOTDNS_ARRAY_LEN(o->selected); i++) {
+		const char *id = iotdns_checkers[i]->id;
+		size_t len = strlen(id);
+		bool want = all;
+		for (const char *p = list; !all && !none && *p;) {
+			const char *end = strchr(p, ',');
+			size_t l = end ? (size_t)(end - p) : strlen(p);
+			if (l == len && strncmp(p, id, len) == 0)
+				want = true;
+			p += l + (end ? 1 : 0);
+		}
+		if (want)
+			o->selected[n++] = iotdns_checkers[i];
+	}
+	o->selected[n] = NULL;
+	/* every name given must be a check */
+	for (const char *p = list; !all && !none && *p;) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		bool known = false;
+		for (unsigned i = 0; iotdns_checkers[i]; i++)
+			known |= strlen(iotdns_checkers[i]->id) == l && strncmp(p, iotdns_checkers[i]->id, l) == 0;
+		if (!known) {
+			fprintf(stderr, "iotdns: --checks: unknown check \"%.*s\" (see `iotdns checks`)\n", (int)l, p);
+			return -1;
+		}
+		p += l + (end ? 1 : 0);
+	}
+	o->cfg.checkers = o->selected;
+	return 0;
+}
 
 /* Returns -1 to continue, or an exit code. */
 static int parse_opts(int argc, char **argv, struct run_opts *o, bool live)
@@ -156,6 +199,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, bool live)
 		case O_ASN: o->asn_db = optarg; break;
 		case O_GEO: o->geo_db = optarg; break;
 		case O_RESDB: o->resolver_db = optarg; break;
+		case O_CHECKS:
+			if (select_checks(o, optarg) != 0)
+				return IOTDNS_EXIT_USAGE;
+			break;
 		case O_SET:
 			if (iotdns_cli_set(&o->cfg, optarg, &err)) {
 				fprintf(stderr, "iotdns: %s\n", err.msg);

@@ -16,6 +16,11 @@
 #include "iotdns/device.h"
 
 #define EMPTY UINT32_MAX
+
+struct mac_slot {
+	uint64_t key; /* 0 = empty */
+	uint32_t idx;
+};
 #define TOMB (UINT32_MAX - 1)
 
 /* addr -> device index */
@@ -30,10 +35,11 @@ struct iotdns_devtab {
 	struct iotdns_stats *stats;
 	uint32_t n, cap;
 	struct iotdns_device **devs;
-	/* MAC index: each slot is (upper 32 hash bits << 32 | device index), so a
-	 * probe compares the fingerprint before touching the device */
+	/* MAC index: each slot holds the MAC itself (as a 48-bit number, with
+	 * bit 63 marking the slot used) and the device index, so a look-up never
+	 * touches a device that is not the one sought */
 	uint32_t mac_cap;
-	uint64_t *mac_slots;
+	struct mac_slot *mac_slots;
 	struct addr_index ipkey; /* IP-keyed devices */
 	struct addr_index owner; /* address -> device that used it last */
 };
@@ -173,13 +179,12 @@ int iotdns_devtab_new(struct iotdns_devtab **out, const struct iotdns_limits *li
 	t->cap = 64;
 	t->devs = calloc(t->cap, sizeof(*t->devs));
 	t->mac_cap = 128;
-	t->mac_slots = malloc(t->mac_cap * sizeof(uint64_t));
+	t->mac_slots = calloc(t->mac_cap, sizeof(*t->mac_slots));
 	if (!t->devs || !t->mac_slots || aidx_init(&t->ipkey, 64) != IOTDNS_OK ||
 	    aidx_init(&t->owner, 256) != IOTDNS_OK) {
 		iotdns_devtab_free(t, NULL, NULL);
 		return IOTDNS_ENOMEM;
 	}
-	memset(t->mac_slots, 0xff, t->mac_cap * sizeof(uint64_t));
 	*out = t;
 	return IOTDNS_OK;
 }
@@ -250,21 +255,25 @@ static struct iotdns_device *dev_create(struct iotdns_devtab *t)
 	return d;
 }
 
-#define MAC_EMPTY UINT64_MAX
+static uint64_t mac_key(const uint8_t mac[6])
+{
+	uint64_t k = 0;
+	memcpy(&k, mac, 6);
+	return k | (1ull << 63);
+}
 
 static int mac_grow(struct iotdns_devtab *t)
 {
 	uint32_t ncap = t->mac_cap * 2, mask = ncap - 1;
-	uint64_t *ns = malloc(ncap * sizeof(uint64_t));
+	struct mac_slot *ns = calloc(ncap, sizeof(*ns));
 	if (!ns)
 		return IOTDNS_ENOMEM;
-	memset(ns, 0xff, ncap * sizeof(uint64_t));
 	for (uint32_t i = 0; i < t->mac_cap; i++) {
-		uint64_t v = t->mac_slots[i];
-		if (v == MAC_EMPTY)
+		struct mac_slot v = t->mac_slots[i];
+		if (!v.key)
 			continue;
-		uint32_t j = (uint32_t)mac_hash(t->devs[(uint32_t)v]->mac) & mask;
-		while (ns[j] != MAC_EMPTY)
+		uint32_t j = (uint32_t)mac_hash(t->devs[v.idx]->mac) & mask;
+		while (ns[j].key)
 			j = (j + 1) & mask;
 		ns[j] = v;
 	}
@@ -276,23 +285,19 @@ static int mac_grow(struct iotdns_devtab *t)
 
 struct iotdns_device *iotdns_devtab_by_mac(struct iotdns_devtab *t, const uint8_t mac[6], bool create)
 {
-	uint64_t h = mac_hash(mac), fp = h >> 32 << 32;
-	uint32_t mask = t->mac_cap - 1, i = (uint32_t)h & mask;
-	for (;;) {
-		uint64_t v = t->mac_slots[i];
-		if (v == MAC_EMPTY)
-			break;
-		if ((v & 0xffffffff00000000ull) == fp && memcmp(t->devs[(uint32_t)v]->mac, mac, 6) == 0)
-			return t->devs[(uint32_t)v];
-		i = (i + 1) & mask;
-	}
+	uint64_t key = mac_key(mac);
+	uint32_t mask = t->mac_cap - 1, i = (uint32_t)mac_hash(mac) & mask;
+	for (; t->mac_slots[i].key; i = (i + 1) & mask)
+		if (t->mac_slots[i].key == key)
+			return t->devs[t->mac_slots[i].idx];
 	if (!create)
 		return NULL;
 	struct iotdns_device *d = dev_create(t);
 	if (!d)
 		return NULL;
 	memcpy(d->mac, mac, 6);
-	t->mac_slots[i] = fp | d->idx;
+	t->mac_slots[i].key = key;
+	t->mac_slots[i].idx = d->idx;
 	/* keep the load under one half: short probe chains for misses too */
 	if (t->n * 2 > t->mac_cap && mac_grow(t) != IOTDNS_OK)
 		iotdns_fails(!"mac index growth failed");

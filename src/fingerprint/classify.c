@@ -38,8 +38,11 @@
 #include "fp_internal.h"
 
 #define MAX_HITS_PER_ITEM 256
+/* weights are floats (0.7f is 0.69999999): a confidence within this of the
+ * threshold counts as reaching it */
+#define FP_EPS 1e-6
 
-enum item_kind { IT_NAME, IT_OUI, IT_DHCP_HOST, IT_DHCP_VENDOR, IT_DHCP_PRL, IT_MDNS };
+enum item_kind { IT_NAME, IT_OUI, IT_DHCP_HOST, IT_DHCP_VENDOR, IT_DHCP_PRL, IT_DHCP_CLIENT_ID, IT_MDNS };
 
 struct item {
 	uint64_t ts;
@@ -342,14 +345,14 @@ static void fill_verdict(const struct iotdns_fp_classifier *c, const struct deci
 		v->runner_up = &c->rs->rules[d->other];
 		v->runner_up_p = d->p_other;
 	}
-	if (d->rule < 0 || d->conf < pp->floor)
+	if (d->rule < 0 || d->conf < pp->floor - FP_EPS)
 		return;
 	const struct iotdns_fp_rule *r = &c->rs->rules[d->rule];
 	v->rule = r;
 	v->category = r->category;
 	v->vendor = rule_vendor(c, r);
 	v->product = r->product;
-	v->identified = d->conf >= pp->threshold && (v->vendor || strcmp(v->category, "unknown") != 0);
+	v->identified = d->conf >= pp->threshold - FP_EPS && (v->vendor || strcmp(v->category, "unknown") != 0);
 }
 
 /* ---- evidence items ---------------------------------------------------------------- */
@@ -387,7 +390,7 @@ static struct item *new_item(struct iotdns_fp_classifier *c, uint8_t kind, uint6
  * one rule are adjacent) and without duplicates. Items hit few lines. */
 static int push_hit(struct iotdns_fp_classifier *c, struct item *it, uint32_t line)
 {
-	uint32_t *h = c->hits + it->hit_off;
+	uint32_t *h = it->nhit ? c->hits + it->hit_off : NULL;
 	uint32_t pos = it->nhit;
 	for (uint32_t k = 0; k < it->nhit; k++) {
 		if (h[k] == line)
@@ -488,12 +491,13 @@ static int build_items(struct iotdns_fp_classifier *c, const struct iotdns_fp_in
 			uint8_t kind;
 			enum iotdns_fp_key key;
 			const char *text;
-		} f[3] = {
+		} f[4] = {
 			{ IT_DHCP_HOST, IOTDNS_FP_DHCP_HOSTNAME, d->hostname },
 			{ IT_DHCP_VENDOR, IOTDNS_FP_DHCP_VENDOR, d->vendor_class },
 			{ IT_DHCP_PRL, IOTDNS_FP_DHCP_PRL, d->version == 4 ? d->prl : "" },
+			{ IT_DHCP_CLIENT_ID, IOTDNS_FP_DHCP_CLIENT_ID, d->client_id },
 		};
-		for (unsigned k = 0; k < 3; k++) {
+		for (unsigned k = 0; k < 4; k++) {
 			if (!f[k].text[0])
 				continue;
 			struct item *it = new_item(c, f[k].kind, d->first_us, f[k].text);
@@ -541,6 +545,7 @@ static const char *item_label(const struct item *it)
 	case IT_DHCP_HOST: return "dhcp-hostname";
 	case IT_DHCP_VENDOR: return "dhcp-vendor";
 	case IT_DHCP_PRL: return "dhcp-prl";
+	case IT_DHCP_CLIENT_ID: return "dhcp-client-id";
 	case IT_MDNS: return "mdns";
 	default: return "name";
 	}
@@ -621,7 +626,7 @@ int iotdns_fp_classify(struct iotdns_fp_classifier *c, const struct iotdns_fp_in
 			continue;
 		struct decision dd;
 		decide(c, &dd);
-		if (dd.rule < 0 || dd.conf < params->threshold)
+		if (dd.rule < 0 || dd.conf < params->threshold - FP_EPS)
 			continue;
 		const struct iotdns_fp_rule *r = &c->rs->rules[dd.rule];
 		if (!same_str(rule_vendor(c, r), v->vendor) || r->category != v->category)

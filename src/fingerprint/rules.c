@@ -57,7 +57,8 @@ const char *iotdns_fp_key_name(enum iotdns_fp_key k)
 		[IOTDNS_FP_QNAME] = "qname", [IOTDNS_FP_WILDCARD] = "qname", [IOTDNS_FP_DOMAIN] = "domain",
 		[IOTDNS_FP_OUI] = "oui", [IOTDNS_FP_OUI_ORG] = "oui-org",
 		[IOTDNS_FP_DHCP_HOSTNAME] = "dhcp-hostname", [IOTDNS_FP_DHCP_VENDOR] = "dhcp-vendor",
-		[IOTDNS_FP_DHCP_PRL] = "dhcp-prl", [IOTDNS_FP_MDNS_SERVICE] = "mdns-service",
+		[IOTDNS_FP_DHCP_PRL] = "dhcp-prl", [IOTDNS_FP_DHCP_CLIENT_ID] = "dhcp-client-id",
+		[IOTDNS_FP_MDNS_SERVICE] = "mdns-service",
 		[IOTDNS_FP_MDNS_INSTANCE] = "mdns-instance", [IOTDNS_FP_MDNS_HOST] = "mdns-host",
 	};
 	return (unsigned)k < IOTDNS_FP_KEY_COUNT ? names[k] : "?";
@@ -67,7 +68,8 @@ const char *iotdns_fp_key_name(enum iotdns_fp_key k)
 static const float default_weight[IOTDNS_FP_KEY_COUNT] = {
 	[IOTDNS_FP_QNAME] = 0.7f, [IOTDNS_FP_WILDCARD] = 0.6f, [IOTDNS_FP_DOMAIN] = 0.6f,
 	[IOTDNS_FP_OUI] = 0.5f, [IOTDNS_FP_OUI_ORG] = 0.5f, [IOTDNS_FP_DHCP_HOSTNAME] = 0.6f,
-	[IOTDNS_FP_DHCP_VENDOR] = 0.4f, [IOTDNS_FP_DHCP_PRL] = 0.2f, [IOTDNS_FP_MDNS_SERVICE] = 0.5f,
+	[IOTDNS_FP_DHCP_VENDOR] = 0.4f, [IOTDNS_FP_DHCP_PRL] = 0.2f, [IOTDNS_FP_DHCP_CLIENT_ID] = 0.5f,
+	[IOTDNS_FP_MDNS_SERVICE] = 0.5f,
 	[IOTDNS_FP_MDNS_INSTANCE] = 0.6f, [IOTDNS_FP_MDNS_HOST] = 0.6f,
 };
 
@@ -487,6 +489,8 @@ static int parse_evidence(struct parse *ps, const char *key, char *val)
 		if (!n)
 			return PERR(ps, "dhcp-prl needs at least one option code");
 		k = IOTDNS_FP_DHCP_PRL;
+	} else if (strcmp(key, "dhcp-client-id") == 0) {
+		k = IOTDNS_FP_DHCP_CLIENT_ID;
 	} else if (strcmp(key, "mdns-service") == 0) {
 		lower(buf);
 		if (ends_with(buf, ".local"))
@@ -505,7 +509,7 @@ static int parse_evidence(struct parse *ps, const char *key, char *val)
 		return PERR(ps, "unknown key '%s'", key);
 	}
 	if (k == IOTDNS_FP_OUI_ORG || k == IOTDNS_FP_DHCP_HOSTNAME || k == IOTDNS_FP_DHCP_VENDOR ||
-	    k == IOTDNS_FP_MDNS_INSTANCE || k == IOTDNS_FP_MDNS_HOST) {
+	    k == IOTDNS_FP_DHCP_CLIENT_ID || k == IOTDNS_FP_MDNS_INSTANCE || k == IOTDNS_FP_MDNS_HOST) {
 		if (strcmp(buf, "*") == 0 || strspn(buf, "*?") == strlen(buf))
 			return PERR(ps, "%s '%s' matches everything", key, val);
 	}

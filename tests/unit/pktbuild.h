@@ -16,7 +16,7 @@ struct pb {
 static inline void pb_u8(struct pb *p, unsigned v) { p->b[p->n++] = (uint8_t)v; }
 static inline void pb_u16(struct pb *p, unsigned v) { pb_u8(p, v >> 8); pb_u8(p, v); }
 static inline void pb_u32(struct pb *p, uint32_t v) { pb_u16(p, v >> 16); pb_u16(p, v & 0xffff); }
-static inline void pb_mem(struct pb *p, const void *m, size_t n) { memcpy(p->b + p->n, m, n); p->n += n; }
+static inline void pb_mem(struct pb *p, const void *m, size_t n) { if (n) memcpy(p->b + p->n, m, n); p->n += n; }
 
 /* DNS name in wire format from "a.b.c" */
 static inline void pb_name(struct pb *p, const char *name)

@@ -66,6 +66,7 @@ static void t_errors(void)
 	CHECK(err_is(HEAD "dhcp-prl = 1,3,256\n", "t.rules:7: dhcp-prl '1,3,256': expected option codes"));
 	CHECK(err_is(HEAD "mdns-service = hap.tcp\n", "t.rules:7: mdns-service 'hap.tcp': expected a DNS-SD service type"));
 	CHECK(err_is(HEAD "dhcp-hostname = *\n", "t.rules:7: dhcp-hostname '*' matches everything"));
+	CHECK(err_is(HEAD "dhcp-client-id = **\n", "t.rules:7: dhcp-client-id '**' matches everything"));
 	CHECK(err_is("rev = 1\n", "t.rules:1: 'rev' outside a [device ...] or [shared ...] stanza"));
 	CHECK(err_is("[devic x]\n", "t.rules:1: unknown stanza '[devic ...]'"));
 	CHECK(err_is("[device Bad_ID!]\n", "t.rules:1: invalid rule id 'Bad_ID!'"));
