@@ -26,7 +26,7 @@
 #include "iotdns/finding.h"
 
 static const struct iotdns_finding_kind kinds[] = {
-	{ "PRIVACY.FINGERPRINTABLE", IOTDNS_SEV_LOW, "The device is identifiable from its DNS queries",
+	{ "PRIVACY.FINGERPRINTABLE", IOTDNS_SEV_INFO, "The device is identifiable from its DNS queries",
 	  "The names a device looks up in plaintext DNS name its vendor and often its exact product: the "
 	  "resolver, the ISP and anyone on the path learn what is in the home (a baby monitor, a door lock, "
 	  "a medical device) and, from the timing of later queries, when it is used. Researchers identify "
@@ -561,6 +561,8 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 			       "session; %u of its %u names are vendor-specific",
 			       what, vd.confidence, exact_q ? "" : "at least ", queries, queries == 1 ? "query" : "queries",
 			       secs, vd.names_vendor, vd.names_total);
+	iotdns_check_status(ctx, dev, IOTDNS_STATUS_FAIL, "identified as %s/%s (%.2f) after %s%u queries, %.1f s",
+			    vd.category, what_v, vd.confidence, exact_q ? "" : ">=", queries, secs);
 	iotdns_finding_str(f, "category", vd.category);
 	iotdns_finding_str(f, "vendor", vd.vendor);
 	if (vd.product)
