@@ -353,7 +353,7 @@ static void note_packet_time(struct iotdns_input_info *in, const struct pcap_pkt
 		in->last_us = ts;
 }
 
-static void analyze_file(struct run *r, const char *path)
+static void analyze_file(struct run *r, const char *path, bool last)
 {
 	struct iotdns_err err = { "" };
 	struct iotdns_input_info *in = new_input(r, path);
@@ -426,8 +426,10 @@ static void analyze_file(struct run *r, const char *path)
 	iotdns_capture_sha256(cap, in->sha256);
 	in->size = iotdns_capture_bytes(cap);
 	iotdns_capture_close(cap);
-	/* store after every file, so a later failure loses nothing already read */
-	flush(r);
+	/* store after every file but the last (finish() stores right after it),
+	 * so a later failure loses nothing already read */
+	if (!last)
+		flush(r);
 }
 
 static void print_summary(struct run *r)
@@ -563,7 +565,7 @@ int iotdns_cmd_analyze(int argc, char **argv)
 	}
 	r.progress = !o.quiet && !o.json && isatty(STDERR_FILENO);
 	for (int i = optind; i < argc && r.exit_code != IOTDNS_EXIT_DB; i++)
-		analyze_file(&r, argv[i]);
+		analyze_file(&r, argv[i], i == argc - 1);
 	return finish(&r, r.exit_code == IOTDNS_EXIT_OK ? "ok" : "error");
 }
 
