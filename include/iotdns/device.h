@@ -121,7 +121,7 @@ struct iotdns_dev_dhcp {
 /* A checker's verdict for a device (enum iotdns_check_status in finding.h). */
 struct iotdns_check_result {
 	uint8_t status;
-	uint16_t nfindings;
+	uint16_t nfindings;           /* findings of severity low or above */
 	char detail[200];
 };
 

@@ -4,7 +4,9 @@
  * (struct iotdns_finding_kind). The engine owns every finding; the builder
  * functions copy what they are given, so checkers may pass stack buffers.
  * For every device, each checker also sets one status: fail (it reported
- * findings), pass (enough evidence, nothing wrong), insufficient (too little
+ * findings of severity low or above; info findings are observations and do
+ * not fail a check by themselves), pass (enough evidence, nothing wrong),
+ * insufficient (too little
  * evidence: the detail says how much more is needed) or not-applicable.
  */
 #ifndef IOTDNS_FINDING_H

@@ -79,7 +79,8 @@ struct iotdns_finding *iotdns_finding_new(struct iotdns_check_ctx *ctx, struct i
 	f->kind = kind;
 	f->dev = dev;
 	e->findings[e->nfindings++] = f;
-	if (dev->chk_result) {
+	/* an info finding is an observation: it does not fail the check by itself */
+	if (dev->chk_result && kind->severity > IOTDNS_SEV_INFO) {
 		dev->chk_result[ctx->slot].nfindings++;
 		dev->chk_result[ctx->slot].status = IOTDNS_STATUS_FAIL;
 	}
@@ -175,7 +176,7 @@ void iotdns_check_status(struct iotdns_check_ctx *ctx, struct iotdns_device *dev
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	/* a checker that reported findings has failed, whatever it says after */
+	/* a checker that reported findings (above info) has failed, whatever it says after */
 	r->status = r->nfindings ? IOTDNS_STATUS_FAIL : (uint8_t)st;
 	printable(r->detail, sizeof(r->detail), tmp);
 }
