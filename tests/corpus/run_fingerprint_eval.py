@@ -36,7 +36,7 @@ def main():
         return 77
     cmd = [a.iotdns, "eval", "--resolver", "8.8.8.8,8.8.4.4",
            "--require-accuracy", a.target, "--no-confident-mislabel"]
-    for name in ("doh_iot.tsv", "iot.tsv"):
+    for name in ("research-devices.tsv", "setup-captures.tsv"):
         cmd += ["--labels", os.path.join(a.labels_dir, name)]
     cmd += doh + iot
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
