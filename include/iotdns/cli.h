@@ -23,6 +23,10 @@ int iotdns_cli_set(struct iotdns_engine_config *cfg, const char *kv, struct iotd
 int iotdns_cli_config_file(struct iotdns_engine_config *cfg, const char *path, struct iotdns_err *err);
 /* Parses "ADDR[,ADDR...]" into cfg->resolvers. */
 int iotdns_cli_resolvers(struct iotdns_engine_config *cfg, const char *list, struct iotdns_err *err);
+/* Opens an existing database for the read commands; prints the problem and
+ * returns IOTDNS_EXIT_DB, or returns IOTDNS_EXIT_OK with *out set. */
+struct iotdns_store;
+int iotdns_cli_open_db(const char *db, struct iotdns_store **out);
 /* Prints every settable key with its default (for --help). */
 void iotdns_cli_print_keys(FILE *f);
 

@@ -2,7 +2,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "iotdns/cli.h"
 #include "iotdns/store.h"
@@ -48,16 +47,11 @@ int iotdns_cmd_devices(int argc, char **argv)
 		fprintf(stderr, "iotdns devices: unexpected argument %s\n", argv[optind]);
 		return IOTDNS_EXIT_USAGE;
 	}
-	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "iotdns: %s: no such database (run `iotdns analyze --db %s FILE` first)\n", db, db);
-		return IOTDNS_EXIT_DB;
-	}
 	struct iotdns_store *s;
 	struct iotdns_err err = { "" };
-	if (iotdns_store_open(&s, db, &err) != IOTDNS_OK) {
-		fprintf(stderr, "iotdns: %s\n", err.msg);
-		return IOTDNS_EXIT_DB;
-	}
+	int ec = iotdns_cli_open_db(db, &s);
+	if (ec != IOTDNS_EXIT_OK)
+		return ec;
 	int rc = json ? iotdns_store_devices_json(s, stdout, &err) : iotdns_store_devices_text(s, stdout, &err);
 	iotdns_store_close(s);
 	if (rc != IOTDNS_OK) {

@@ -1,7 +1,6 @@
 /* iotdns - `iotdns findings --db PATH [--json] [--min-severity S]`. */
 #include <getopt.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "iotdns/checker.h"
 #include "iotdns/cli.h"
@@ -56,16 +55,11 @@ int iotdns_cmd_findings(int argc, char **argv)
 		fprintf(stderr, "iotdns findings: unexpected argument %s\n", argv[optind]);
 		return IOTDNS_EXIT_USAGE;
 	}
-	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "iotdns: %s: no such database (run `iotdns analyze --db %s FILE` first)\n", db, db);
-		return IOTDNS_EXIT_DB;
-	}
 	struct iotdns_store *s;
 	struct iotdns_err err = { "" };
-	if (iotdns_store_open(&s, db, &err) != IOTDNS_OK) {
-		fprintf(stderr, "iotdns: %s\n", err.msg);
-		return IOTDNS_EXIT_DB;
-	}
+	int ec = iotdns_cli_open_db(db, &s);
+	if (ec != IOTDNS_EXIT_OK)
+		return ec;
 	int rc = json ? iotdns_store_findings_json(s, stdout, min, &err) : iotdns_store_findings_text(s, stdout, min, &err);
 	iotdns_store_close(s);
 	if (rc != IOTDNS_OK) {

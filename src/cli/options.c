@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "iotdns/cli.h"
+#include "iotdns/store.h"
 
 const char iotdns_exit_codes_help[] =
 	"Exit codes:\n"
@@ -171,4 +174,18 @@ int iotdns_cli_resolvers(struct iotdns_engine_config *cfg, const char *list, str
 		cfg->resolvers[cfg->nresolvers++] = a;
 	}
 	return 0;
+}
+
+int iotdns_cli_open_db(const char *db, struct iotdns_store **out)
+{
+	struct iotdns_err err = { "" };
+	if (access(db, F_OK) != 0) {
+		fprintf(stderr, "iotdns: %s: no such database (run `iotdns analyze --db %s FILE` first)\n", db, db);
+		return IOTDNS_EXIT_DB;
+	}
+	if (iotdns_store_open(out, db, &err) != IOTDNS_OK) {
+		fprintf(stderr, "iotdns: %s\n", err.msg);
+		return IOTDNS_EXIT_DB;
+	}
+	return IOTDNS_EXIT_OK;
 }
