@@ -30,7 +30,7 @@
 #define STORE_BUSY_TIMEOUT_MS 3000
 #define STORE_APPLICATION_ID 0x696f7464 /* "iotd" */
 /* page cache: a flush of a large table stays in memory until COMMIT */
-#define STORE_CACHE_KIB "32768"
+#define STORE_CACHE_KIB "65536" /* a flush of 300,000 name rows fits without spilling */
 
 /* ---- schema ------------------------------------------------------------ */
 
