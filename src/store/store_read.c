@@ -413,7 +413,7 @@ static void sb_puts_safe(struct sbuf *b, const char *s)
 	}
 }
 
-enum { TC_KEY, TC_IPS, TC_QUERIES, TC_RESOLVERS, TC_HOST, TC_COUNT };
+enum { TC_KEY, TC_IPS, TC_QUERIES, TC_CLASS, TC_FAILED, TC_RESOLVERS, TC_HOST, TC_COUNT };
 
 struct text_row {
 	struct sbuf c[TC_COUNT];
@@ -447,6 +447,35 @@ static int text_device(struct iotdns_store *s, struct read_stmts *r, struct text
 	}
 	snprintf(num, sizeof(num), "%lld", (long long)sqlite3_column_int64(d, DV_Q));
 	sb_putn(&row->c[TC_QUERIES], num, strlen(num));
+
+	/* classification: "category/vendor", with "?" when tentative (below the
+	 * fingerprint check's default identification threshold), "-" when unknown */
+	const char *cat = col_text(d, DV_CATEGORY), *ven = col_text(d, DV_VENDOR);
+	if (ven && *ven) {
+		sb_puts_safe(&row->c[TC_CLASS], cat && *cat ? cat : "unknown");
+		sb_putn(&row->c[TC_CLASS], "/", 1);
+		sb_puts_safe(&row->c[TC_CLASS], ven);
+		if (sqlite3_column_double(d, DV_CONF) < 0.7)
+			sb_putn(&row->c[TC_CLASS], "?", 1);
+	} else {
+		sb_putn(&row->c[TC_CLASS], "-", 1);
+	}
+	/* the checks that failed (latest status of each), "-" for none */
+	q = r->checks;
+	sqlite3_bind_int64(q, 1, sqlite3_column_int64(d, DV_ID));
+	n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *st = col_text(q, 1);
+		if (!st || strcmp(st, "fail") != 0)
+			continue;
+		if (n++)
+			sb_putn(&row->c[TC_FAILED], ",", 1);
+		sb_puts_safe(&row->c[TC_FAILED], col_text(q, 0));
+	}
+	if ((rc = sub_done(s, q, rc, err)))
+		return rc;
+	if (!n)
+		sb_putn(&row->c[TC_FAILED], "-", 1);
 
 	q = r->resolvers;
 	sqlite3_bind_int64(q, 1, sqlite3_column_int64(d, DV_ID));
@@ -497,8 +526,8 @@ static void text_rows_free(struct text_row *rows, size_t n)
 
 int iotdns_store_devices_text(struct iotdns_store *s, FILE *out, struct iotdns_err *err)
 {
-	static const char *const head[TC_COUNT] = { "DEVICE", "IPS", "QUERIES", "RESOLVERS",
-						    "HOSTNAME" };
+	static const char *const head[TC_COUNT] = { "DEVICE", "IPS", "QUERIES", "CLASS", "FAILED CHECKS",
+						    "RESOLVERS", "HOSTNAME" };
 	struct read_stmts r;
 	struct text_row *rows = NULL;
 	size_t nrows = 0, cap = 0, width[TC_COUNT];
@@ -536,13 +565,15 @@ int iotdns_store_devices_text(struct iotdns_store *s, FILE *out, struct iotdns_e
 			width[c] = IOTDNS_MAX(width[c], rows[i].c[c].len);
 	}
 	/* QUERIES is right-aligned, the last column is not padded */
-	fprintf(out, "%-*s  %-*s  %*s  %-*s  %s\n", (int)width[0], head[0], (int)width[1], head[1],
-		(int)width[2], head[2], (int)width[3], head[3], head[4]);
+	fprintf(out, "%-*s  %-*s  %*s  %-*s  %-*s  %-*s  %s\n", (int)width[0], head[0], (int)width[1], head[1],
+		(int)width[2], head[2], (int)width[3], head[3], (int)width[4], head[4], (int)width[5], head[5],
+		head[6]);
 	for (size_t i = 0; i < nrows; i++) {
 		struct text_row *row = &rows[i];
 #define CELL(k) (row->c[k].p ? row->c[k].p : "")
-		fprintf(out, "%-*s  %-*s  %*s  %-*s  %s\n", (int)width[0], CELL(0), (int)width[1],
-			CELL(1), (int)width[2], CELL(2), (int)width[3], CELL(3), CELL(4));
+		fprintf(out, "%-*s  %-*s  %*s  %-*s  %-*s  %-*s  %s\n", (int)width[0], CELL(0), (int)width[1],
+			CELL(1), (int)width[2], CELL(2), (int)width[3], CELL(3), (int)width[4], CELL(4),
+			(int)width[5], CELL(5), CELL(6));
 #undef CELL
 	}
 	fprintf(out, "%zu device%s\n", nrows, nrows == 1 ? "" : "s");
