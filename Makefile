@@ -30,13 +30,13 @@ demo: build
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
-# Every suite in the normal build, then unit, golden and fuzz-replay again
+# Every suite in the normal build, then every suite again
 # under AddressSanitizer + UndefinedBehaviorSanitizer; one closing line.
 test: build $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	-meson test -C $(BUILD) --print-errorlogs $(MESON_TEST_ARGS)
 	-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C $(ASAN_BUILD) --print-errorlogs --suite unit --suite golden --suite fuzz-replay $(MESON_TEST_ARGS)
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --suite unit --suite golden --suite cli --suite corpus --suite fuzz-replay $(MESON_TEST_ARGS)
 	@scripts/test-summary.py $(BUILD) $(ASAN_BUILD)
 
 bench: build
