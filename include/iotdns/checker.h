@@ -66,6 +66,8 @@ struct iotdns_dns_event {
 	struct iotdns_session *session;      /* the device's current session */
 	struct iotdns_dev_resolver *resolver;/* unicast queries/responses: the peer */
 	struct iotdns_dev_name *name;        /* the question's name record (NULL if untracked) */
+	uint64_t qname_hash;                 /* iotdns_hash_str(msg->qname), 0 without a question;
+					      * computed once by the engine (== name->hash) */
 };
 
 /* A unicast query with its response, or its time-out. */

@@ -209,6 +209,9 @@ struct iotdns_dev_resolver *iotdns_dev_resolver(struct iotdns_devtab *t, struct 
 /* The name record (created when create is set; NULL when full). */
 struct iotdns_dev_name *iotdns_dev_name(struct iotdns_devtab *t, struct iotdns_device *dev,
 					const char *name, bool create);
+/* The same, for a caller that already has iotdns_hash_str(name). */
+struct iotdns_dev_name *iotdns_dev_name_hashed(struct iotdns_devtab *t, struct iotdns_device *dev,
+					       const char *name, uint64_t hash, bool create);
 /* Starts a new session; returns the ended one (or NULL if none was open). */
 struct iotdns_session *iotdns_dev_session_start(struct iotdns_devtab *t, struct iotdns_device *dev,
 						enum iotdns_session_start why, uint64_t ts_us);

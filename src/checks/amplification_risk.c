@@ -680,7 +680,7 @@ static void question(struct iotdns_check_ctx *ctx, struct state *s, const struct
 	const struct iotdns_dns_msg *m = ev->msg;
 	const struct iotdns_pkt *p = ev->pkt;
 	uint64_t now = p->ts_us;
-	uint64_t hash = ev->name ? ev->name->hash : iotdns_hash_str(m->qname);
+	uint64_t hash = ev->qname_hash;
 	struct qslot *q = qfind(s, hash, m->qtype);
 	uint64_t retry_gap = (uint64_t)(iotdns_check_opt(ctx, O_RETRY_GAP) * 1e6);
 	uint64_t neg_gap = (uint64_t)(iotdns_check_opt(ctx, O_NEG_GAP) * 1e6);
@@ -808,7 +808,7 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 		return;
 	if (m->qtype == IOTDNS_T_ANY) {
 		s->any_queries++;
-		uint64_t h = ev->name ? ev->name->hash : iotdns_hash_str(m->qname);
+		uint64_t h = ev->qname_hash;
 		uint32_t n = s->nany_names;
 		bool fresh = remember_hash(s->any_names, NANYNAME, &n, h);
 		s->nany_names = (uint8_t)n;
@@ -890,7 +890,7 @@ static void on_response(struct iotdns_check_ctx *ctx, struct iotdns_device *dev,
 		s->aa_out++;
 	bool new_client = remember_addr(s->clients, &s->nclients, &p->dst);
 	if (m->has_question)
-		remember_hash(s->names, NNAME, &s->nnames, ev->name ? ev->name->hash : iotdns_hash_str(m->qname));
+		remember_hash(s->names, NNAME, &s->nnames, ev->qname_hash);
 	if (ev->transport == IOTDNS_TR_TCP) {
 		s->tcp_out++;
 	} else {

@@ -448,7 +448,7 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 	const struct iotdns_pkt *pk = ev->pkt;
 	const struct iotdns_dns_msg *m = ev->msg;
 	uint64_t t = pk->ts_us;
-	uint64_t h = ev->name ? ev->name->hash : iotdns_hash_str(m->qname);
+	uint64_t h = ev->qname_hash;
 	uint32_t sidx = ev->session ? ev->session->idx + 1 : 1;
 	if (s->last_any_sess != sidx) {
 		s->last_any_sess = sidx;

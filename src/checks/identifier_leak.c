@@ -607,7 +607,7 @@ static void il_on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev,
 		s->gen = gen;
 	}
 	bool rlocal = iotdns_addr_is_local(&ev->pkt->dst);
-	uint64_t h = ev->name ? ev->name->hash : iotdns_hash_str(m->qname);
+	uint64_t h = ev->qname_hash;
 	uint64_t key = h ^ (rlocal ? 0x9e3779b97f4a7c15ull : 0);
 	struct il_cache_ent *e = &s->cache[key % IL_NCACHE];
 	if (!(e->verdict & V_VALID) || e->key != key) {

@@ -288,11 +288,6 @@ static uint64_t qkey(uint64_t name_hash, uint16_t qtype)
 	return k ? k : 1;
 }
 
-static uint64_t name_hash(const struct iotdns_dns_event *ev)
-{
-	return ev->name ? ev->name->hash : iotdns_hash_str(ev->msg->qname);
-}
-
 static uint16_t res_tag(const struct iotdns_addr *a)
 {
 	uint64_t h = iotdns_addr_hash(a);
@@ -453,7 +448,7 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 	}
 	if (ev->session && ev->session->start_reason == IOTDNS_SESS_DHCP && s->boot_sess < sess + 1)
 		s->boot_sess = sess + 1;
-	uint64_t key = qkey(name_hash(ev), m->qtype);
+	uint64_t key = qkey(ev->qname_hash, m->qtype);
 	bool fresh;
 	struct centry *e = cache_get(s, key, now, &fresh);
 	uint16_t tag = res_tag(&ev->pkt->dst);
@@ -578,7 +573,7 @@ static void on_response(struct iotdns_check_ctx *ctx, struct iotdns_device *dev,
 	if (ev->proto != IOTDNS_PROTO_DNS || ev->direction != IOTDNS_DIR_TO_DEVICE || !m->has_question || m->tc)
 		return;
 	uint64_t now = ev->pkt->ts_us;
-	uint64_t key = qkey(name_hash(ev), m->qtype);
+	uint64_t key = qkey(ev->qname_hash, m->qtype);
 	bool cname_only = m->nanswers > 0 && m->qtype != IOTDNS_T_CNAME;
 	for (unsigned i = 0; i < m->nanswers && cname_only; i++)
 		cname_only = m->answers[i].type == IOTDNS_T_CNAME;

@@ -322,13 +322,6 @@ static bool same_lookup(struct iotdns_check_ctx *ctx, struct pr_state *st, uint1
 	return false;
 }
 
-static uint64_t qname_hash(const struct iotdns_dns_event *ev)
-{
-	if (ev->name)
-		return ev->name->hash;
-	return ev->msg->has_question ? iotdns_hash_str(ev->msg->qname) : 0;
-}
-
 static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, void *vst,
 		     const struct iotdns_dns_event *ev)
 {
@@ -351,7 +344,7 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 		sess_close(ctx, st);
 		sess_open(st, sidx);
 	}
-	if (same_lookup(ctx, st, p->sport, qname_hash(ev), p->ts_us))
+	if (same_lookup(ctx, st, p->sport, ev->qname_hash, p->ts_us))
 		return;
 
 	/* a new lookup */
@@ -435,7 +428,7 @@ static void on_response(struct iotdns_check_ctx *ctx, struct iotdns_device *dev,
 	struct pr_state *st = vst;
 	if (ev->proto != IOTDNS_PROTO_DNS || ev->direction != IOTDNS_DIR_TO_DEVICE || ev->transport != IOTDNS_TR_UDP)
 		return;
-	uint64_t h = qname_hash(ev);
+	uint64_t h = ev->qname_hash;
 	for (unsigned i = 0; i < PR_RECENT; i++) {
 		struct pr_recent *r = &st->recent[i];
 		if (r->last_us && r->port == ev->pkt->dport && r->name_hash == h)
@@ -453,11 +446,6 @@ static void on_session_end(struct iotdns_check_ctx *ctx, struct iotdns_device *d
 }
 
 /* ---- verdicts ---------------------------------------------------------------- */
-
-static const char *res_name(const struct iotdns_addr *addr, char buf[IOTDNS_ADDR_TEXT])
-{
-	return iotdns_addr_str(addr, buf);
-}
 
 static void add_metrics(struct iotdns_finding *f, const struct pr_state *st)
 {
@@ -493,7 +481,7 @@ static void add_metrics(struct iotdns_finding *f, const struct pr_state *st)
 		int n = snprintf(js + o, sizeof(js) - o,
 				 "%s{\"resolver\":\"%s\",\"lookups\":%llu,\"sigma\":%.1f,\"bits\":%.2f,\"top_port\":%u,"
 				 "\"top_port_share\":%.3f,\"step_fraction\":%.3f}",
-				 i ? "," : "", res_name(&r->addr, a), (unsigned long long)r->m.n, rs, iotdns_rnd_bits(rs),
+				 i ? "," : "", iotdns_addr_str(&r->addr, a), (unsigned long long)r->m.n, rs, iotdns_rnd_bits(rs),
 				 rb >= 0 ? r->top.val[rb] : 0,
 				 (rb >= 0 && r->top.n) ? (double)r->top.cnt[rb] / r->top.n : 0.0,
 				 r->pairs ? (double)r->small / r->pairs : 0.0);
@@ -659,7 +647,7 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 				fixed = true;
 				struct iotdns_finding *f = report(ctx, dev, st, "PORT.FIXED");
 				iotdns_finding_summary(f, "%u of %llu lookups to %s came from port %u", r->top.cnt[rb],
-						       (unsigned long long)r->m.n, res_name(&r->addr, a), r->top.val[rb]);
+						       (unsigned long long)r->m.n, iotdns_addr_str(&r->addr, a), r->top.val[rb]);
 				iotdns_finding_str(f, "pattern", "one port to one resolver");
 				iotdns_finding_str(f, "resolver", a);
 				iotdns_finding_u64(f, "port", r->top.val[rb]);
@@ -695,7 +683,7 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 		struct iotdns_finding *f = report(ctx, dev, st, "PORT.SEQUENTIAL");
 		if (seq_res)
 			iotdns_finding_summary(f, "%u of %u consecutive lookups to %s stepped by +1..+%u",
-					       seq_res->small, seq_res->pairs, res_name(&seq_res->addr, a),
+					       seq_res->small, seq_res->pairs, iotdns_addr_str(&seq_res->addr, a),
 					       (unsigned)opt(ctx, OPT_STEP_MAX));
 		else
 			iotdns_finding_summary(f, "%u of %u consecutive lookups in a session stepped by +1..+%u (mod 65536)",
@@ -737,7 +725,7 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 			else
 				iotdns_finding_summary(f, "sigma=%s over %llu lookups to %s (poor)",
 						       iotdns_rnd_fmt_int(iotdns_rnd_sigma(&low_res->m), n1),
-						       (unsigned long long)low_res->m.n, res_name(&low_res->addr, a));
+						       (unsigned long long)low_res->m.n, iotdns_addr_str(&low_res->addr, a));
 			iotdns_finding_u64(f, "sessions_poor", st->sess_sigma_poor);
 			emit_evs(f, st->ev_first, st->nev_first, NULL, 0);
 		} else if (width < opt(ctx, OPT_NARROW)) {

@@ -215,7 +215,7 @@ static void match_pending(struct iotdns_check_ctx *ctx, struct tp_state *s, cons
 	struct tp_rare *r = s->rare;
 	if (!r || !r->npending || !ev->msg->has_question)
 		return;
-	uint64_t h = ev->name ? ev->name->hash : iotdns_hash_str(ev->msg->qname);
+	uint64_t h = ev->qname_hash;
 	uint64_t win = (uint64_t)(iotdns_check_opt(ctx, OPT_TC_WINDOW) * 1e6);
 	for (unsigned i = 0; i < r->npending; i++) {
 		struct tp_pending *p = &r->pending[i];
@@ -247,7 +247,7 @@ static void note_size(struct tp_state *s, uint16_t size)
 static void note_case(struct tp_state *s, const struct iotdns_dns_event *ev)
 {
 	const struct iotdns_dns_msg *m = ev->msg;
-	uint64_t h = ev->name ? ev->name->hash : iotdns_hash_str(m->qname);
+	uint64_t h = ev->qname_hash;
 	if (!h)
 		h = 1; /* 0 marks an empty slot */
 	uint64_t raw = strcmp(m->qname, m->qname_raw) == 0 ? h : iotdns_hash_str(m->qname_raw);

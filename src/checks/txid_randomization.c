@@ -248,13 +248,6 @@ static struct tx_res *res_slot(struct tx_state *st, const struct iotdns_dev_reso
 	return x;
 }
 
-static uint64_t qname_hash(const struct iotdns_dns_event *ev)
-{
-	if (ev->name)
-		return ev->name->hash;
-	return ev->msg->has_question ? iotdns_hash_str(ev->msg->qname) : 0;
-}
-
 static uint32_t ms_of(uint64_t ts_us)
 {
 	uint32_t ms = (uint32_t)(ts_us / 1000);
@@ -314,7 +307,7 @@ static void on_query(struct iotdns_check_ctx *ctx, struct iotdns_device *dev, vo
 	}
 	const struct iotdns_pkt *p = ev->pkt;
 	const struct iotdns_dns_msg *m = ev->msg;
-	uint64_t h = qname_hash(ev);
+	uint64_t h = ev->qname_hash;
 	uint32_t sidx = ev->session ? ev->session->idx : UINT32_MAX;
 	if (!st->cur.open || st->cur.idx != sidx) {
 		sess_close(ctx, st);
@@ -404,7 +397,7 @@ static void on_response(struct iotdns_check_ctx *ctx, struct iotdns_device *dev,
 	struct tx_state *st = vst;
 	if (ev->proto != IOTDNS_PROTO_DNS || ev->direction != IOTDNS_DIR_TO_DEVICE || ev->transport != IOTDNS_TR_UDP)
 		return;
-	uint64_t h = qname_hash(ev);
+	uint64_t h = ev->qname_hash;
 	struct tx_recent *set = st->recent[set_of(ev->msg->id, h)];
 	for (unsigned i = 0; i < TX_WAYS; i++)
 		if (set[i].ms && set[i].id == ev->msg->id && set[i].name_hash == (uint32_t)h)
@@ -421,11 +414,6 @@ static void on_session_end(struct iotdns_check_ctx *ctx, struct iotdns_device *d
 }
 
 /* ---- verdicts ---------------------------------------------------------------- */
-
-static const char *res_name(const struct iotdns_addr *addr, char buf[IOTDNS_ADDR_TEXT])
-{
-	return iotdns_addr_str(addr, buf);
-}
 
 static void add_metrics(struct iotdns_finding *f, const struct tx_state *st)
 {
@@ -458,7 +446,7 @@ static void add_metrics(struct iotdns_finding *f, const struct tx_state *st)
 		double rs = iotdns_rnd_sigma(&r->m);
 		int n = snprintf(js + o, sizeof(js) - o,
 				 "%s{\"resolver\":\"%s\",\"draws\":%llu,\"sigma\":%.1f,\"bits\":%.2f,\"seq_fraction\":%.3f}",
-				 i ? "," : "", res_name(&r->addr, a), (unsigned long long)r->m.n, rs, iotdns_rnd_bits(rs),
+				 i ? "," : "", iotdns_addr_str(&r->addr, a), (unsigned long long)r->m.n, rs, iotdns_rnd_bits(rs),
 				 r->pairs ? (double)r->seq / r->pairs : 0.0);
 		if (n < 0 || (size_t)n >= sizeof(js) - o)
 			break;
@@ -557,7 +545,7 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 		struct iotdns_finding *f = report(ctx, dev, st, "TXID.SEQUENTIAL");
 		if (seq_res)
 			iotdns_finding_summary(f, "%u of %u consecutive queries to %s stepped the ID by +1..+%u",
-					       seq_res->seq, seq_res->pairs, res_name(&seq_res->addr, a),
+					       seq_res->seq, seq_res->pairs, iotdns_addr_str(&seq_res->addr, a),
 					       (unsigned)opt(ctx, OPT_SEQ_STEP));
 		else
 			iotdns_finding_summary(f, "%s of %s consecutive lookups in a session stepped the ID by +1..+%u "
@@ -617,7 +605,7 @@ static void on_device_end(struct iotdns_check_ctx *ctx, struct iotdns_device *de
 			else
 				iotdns_finding_summary(f, "sigma=%s over %llu IDs sent to %s (poor)",
 						       iotdns_rnd_fmt_int(iotdns_rnd_sigma(&low_res->m), n1),
-						       (unsigned long long)low_res->m.n, res_name(&low_res->addr, a));
+						       (unsigned long long)low_res->m.n, iotdns_addr_str(&low_res->addr, a));
 			emit_evs(f, st->ev_first, st->nev_first);
 		}
 	}

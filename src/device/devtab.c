@@ -423,7 +423,12 @@ static bool names_grow(struct iotdns_device *dev, uint32_t ncap)
 struct iotdns_dev_name *iotdns_dev_name(struct iotdns_devtab *t, struct iotdns_device *dev,
 					const char *name, bool create)
 {
-	uint64_t h = iotdns_hash_str(name);
+	return iotdns_dev_name_hashed(t, dev, name, iotdns_hash_str(name), create);
+}
+
+struct iotdns_dev_name *iotdns_dev_name_hashed(struct iotdns_devtab *t, struct iotdns_device *dev,
+					       const char *name, uint64_t h, bool create)
+{
 	uint32_t i = 0;
 	if (dev->cap_names) {
 		uint32_t mask = dev->cap_names - 1;

@@ -335,7 +335,7 @@ static bool inbound_query(const struct iotdns_pkt *p)
 }
 
 static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const struct iotdns_dns_msg *m,
-		      uint8_t proto, unsigned transport)
+		      uint64_t qh, uint8_t proto, unsigned transport)
 {
 	if (inbound_query(p)) {
 		struct iotdns_device *target = device_of_receiver(e, p);
@@ -348,7 +348,7 @@ static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const
 		return;
 	struct iotdns_dns_event ev = {
 		.pkt = p, .msg = m, .input_name = iotdns_engine_input_name(e, p->input), .proto = proto,
-		.direction = IOTDNS_DIR_FROM_DEVICE, .transport = transport,
+		.direction = IOTDNS_DIR_FROM_DEVICE, .transport = transport, .qname_hash = qh,
 	};
 	ev.session = touch_session(e, dev, p->ts_us);
 	if (proto == IOTDNS_PROTO_MDNS) {
@@ -363,7 +363,7 @@ static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const
 			ev.session->queries++;
 	}
 	if (m->has_question) {
-		ev.name = iotdns_dev_name(e->devs, dev, m->qname, true);
+		ev.name = iotdns_dev_name_hashed(e->devs, dev, m->qname, qh, true);
 		if (ev.name) {
 			struct iotdns_dev_name *n = ev.name;
 			n->queries++;
@@ -389,7 +389,7 @@ static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const
 			.dev = dev, .resolver = NULL, .resolver_idx = r ? (int32_t)(r - dev->resolvers) : -1,
 			.name = ev.name, .client = p->src, .server = p->dst,
 			.client_port = p->sport, .server_port = p->dport, .id = m->id, .qtype = m->qtype,
-			.qname_hash = m->has_question ? iotdns_hash_str(m->qname) : 0, .transport = transport,
+			.qname_hash = qh, .transport = transport,
 			.session_idx = ev.session ? ev.session->idx : 0, .query_us = p->ts_us,
 			.query_pktno = p->pktno, .query_input = p->input, .query_size = m->size,
 		};
@@ -404,11 +404,11 @@ static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const
 }
 
 static void dns_response(struct iotdns_engine *e, const struct iotdns_pkt *p, const struct iotdns_dns_msg *m,
-			 uint8_t proto, unsigned transport)
+			 uint64_t qh, uint8_t proto, unsigned transport)
 {
 	struct iotdns_dns_event ev = {
 		.pkt = p, .msg = m, .input_name = iotdns_engine_input_name(e, p->input), .proto = proto,
-		.transport = transport,
+		.transport = transport, .qname_hash = qh,
 	};
 	/* A local host answering unicast DNS is recorded as a responder: on the
 	 * device it is, or as a new device when it answers a non-local address
@@ -449,7 +449,7 @@ static void dns_response(struct iotdns_engine *e, const struct iotdns_pkt *p, co
 			ev.resolver->last_us = p->ts_us;
 	}
 	if (m->has_question) {
-		ev.name = iotdns_dev_name(e->devs, dev, m->qname, false);
+		ev.name = iotdns_dev_name_hashed(e->devs, dev, m->qname, qh, false);
 		if (ev.name) {
 			struct iotdns_dev_name *n = ev.name;
 			n->responses++;
@@ -475,7 +475,7 @@ static void dns_response(struct iotdns_engine *e, const struct iotdns_pkt *p, co
 	}
 	struct iotdns_txn r = {
 		.client = p->dst, .server = p->src, .client_port = p->dport, .server_port = p->sport, .id = m->id,
-		.qtype = m->qtype, .qname_hash = m->has_question ? iotdns_hash_str(m->qname) : 0,
+		.qtype = m->qtype, .qname_hash = qh,
 		.response_us = p->ts_us, .response_pktno = p->pktno, .response_input = p->input,
 		.response_size = m->size, .rcode = m->rcode, .tc = m->tc, .n_addr_answers = m->n_addr_answers,
 		.has_min_ttl = m->has_min_ttl, .min_ttl = m->min_ttl, .soa_present = m->soa.present,
@@ -495,14 +495,16 @@ static void dns_message(struct iotdns_engine *e, const struct iotdns_pkt *p, con
 		return;
 	}
 	e->stats.dns_messages++;
+	/* the question's hash, once: name records, transactions and checkers share it */
+	uint64_t qh = m->has_question ? iotdns_hash_str(m->qname) : 0;
 	if (m->qr) {
 		e->stats.dns_responses++;
-		dns_response(e, p, m, proto, transport);
+		dns_response(e, p, m, qh, proto, transport);
 	} else {
 		e->stats.dns_queries++;
 		if (!m->has_question)
 			iotdns_stats_problem(&e->stats, IOTDNS_P_DNS_NO_QUESTION);
-		dns_query(e, p, m, proto, transport);
+		dns_query(e, p, m, qh, proto, transport);
 	}
 }
 
