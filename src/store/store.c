@@ -509,8 +509,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v, bool empty_null)
 }
 
 /* Steps a write statement to completion and resets it. */
-static int step_done(struct iotdns_store *s, sqlite3_stmt *st, const char *what,
-		     struct iotdns_err *err)
+int iotdns_store_step(struct iotdns_store *s, sqlite3_stmt *st, const char *what, struct iotdns_err *err)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -737,7 +736,7 @@ int iotdns_store_run_begin(struct iotdns_store *s, const struct iotdns_run_info 
 	bind_text(st, 2, ri->sensor, true);
 	bind_text(st, 3, ri->tool_version, true);
 	bind_text(st, 4, ri->command_line, true);
-	rc = step_done(s, st, "starting a run", err);
+	rc = iotdns_store_step(s, st, "starting a run", err);
 	if (rc != IOTDNS_OK)
 		return rc;
 	*run_id = sqlite3_last_insert_rowid(s->db);
@@ -756,7 +755,7 @@ int iotdns_store_run_end(struct iotdns_store *s, int64_t run_id, const char *sta
 	sqlite3_bind_int64(st, 1, run_id);
 	bind_u64(st, 2, now_us());
 	sqlite3_bind_text(st, 3, status, -1, SQLITE_TRANSIENT);
-	rc = step_done(s, st, "finishing the run", err);
+	rc = iotdns_store_step(s, st, "finishing the run", err);
 	if (rc != IOTDNS_OK)
 		return rc;
 	if (sqlite3_changes(s->db) != 1)
@@ -811,7 +810,7 @@ static int store_run_counters(struct iotdns_store *s, int64_t run_id, const stru
 	bind_u64(q, 9, st->dhcp_messages);
 	sqlite3_bind_text(q, 10, problems, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(q, 11, evictions, -1, SQLITE_TRANSIENT);
-	rc = step_done(s, q, "storing the run counters", err);
+	rc = iotdns_store_step(s, q, "storing the run counters", err);
 	if (rc != IOTDNS_OK)
 		return rc;
 	if (sqlite3_changes(s->db) != 1)
@@ -844,7 +843,7 @@ static int store_input(struct iotdns_store *s, int64_t run_id, const struct iotd
 	else
 		sqlite3_bind_null(st, 10);
 	bind_text(st, 11, error, true);
-	return step_done(s, st, "storing an input", err);
+	return iotdns_store_step(s, st, "storing an input", err);
 }
 
 /* ---- resolvers -------------------------------------------------------------- */
@@ -902,7 +901,7 @@ static int resolver_id(struct iotdns_store *s, const struct iotdns_addr *addr,
 	}
 	iotdns_addr_str(addr, text);
 	sqlite3_bind_text(s->st[ST_RESOLVER_INSERT], 1, text, -1, SQLITE_TRANSIENT);
-	if ((rc = step_done(s, s->st[ST_RESOLVER_INSERT], "storing a resolver", err)))
+	if ((rc = iotdns_store_step(s, s->st[ST_RESOLVER_INSERT], "storing a resolver", err)))
 		return rc;
 	sqlite3_bind_text(s->st[ST_RESOLVER_ID], 1, text, -1, SQLITE_TRANSIENT);
 	if ((rc = step_id(s, s->st[ST_RESOLVER_ID], id, &found, "looking up a resolver", err)))
@@ -924,7 +923,7 @@ static int resolver_id(struct iotdns_store *s, const struct iotdns_addr *addr,
 			sqlite3_bind_null(st, 6);
 		bind_text(st, 7, info.as_org, true);
 		bind_text(st, 8, info.country, true);
-		if ((rc = step_done(s, st, "storing resolver details", err)))
+		if ((rc = iotdns_store_step(s, st, "storing resolver details", err)))
 			return rc;
 	}
 	sl->addr = *addr;
@@ -974,7 +973,7 @@ static int store_dev_resolver(struct iotdns_store *s, int64_t dev_id, int64_t ru
 	bind_time(st, 14, r ? r->first_us : 0);
 	bind_time(st, 15, r ? r->last_us : 0);
 	sqlite3_bind_text(st, 16, iotdns_provided_name(provided_by(dev, addr)), -1, SQLITE_STATIC);
-	return step_done(s, st, "storing a device's resolver", err);
+	return iotdns_store_step(s, st, "storing a device's resolver", err);
 }
 
 /* ---- devices --------------------------------------------------------------- */
@@ -1134,13 +1133,13 @@ static int store_names(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
 			continue;
 		for (unsigned j = 0; j < k; j++)
 			bind_name(s->name_batch, (int)(j * NAME_COLS), dev_id, run_id, pending[j]);
-		if ((rc = step_done(s, s->name_batch, "storing names", err)))
+		if ((rc = iotdns_store_step(s, s->name_batch, "storing names", err)))
 			return rc;
 		k = 0;
 	}
 	for (unsigned j = 0; j < k; j++) {
 		bind_name(s->st[ST_NAME_UPSERT], 0, dev_id, run_id, pending[j]);
-		if ((rc = step_done(s, s->st[ST_NAME_UPSERT], "storing a name", err)))
+		if ((rc = iotdns_store_step(s, s->st[ST_NAME_UPSERT], "storing a name", err)))
 			return rc;
 	}
 	return IOTDNS_OK;
@@ -1166,7 +1165,7 @@ static int store_dhcp(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
 	bind_time(st, 11, d->last_us);
 	bind_u64(st, 12, d->pktno);
 	sqlite3_bind_int64(st, 13, d->input);
-	return step_done(s, st, "storing a DHCP observation", err);
+	return iotdns_store_step(s, st, "storing a DHCP observation", err);
 }
 
 static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_device *dev,
@@ -1207,7 +1206,7 @@ static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_de
 		sqlite3_bind_null(st, 11);
 	bind_text(st, 12, dev->category ? dev->fp_evidence : NULL, false);
 	bind_text(st, 13, dev->category ? dev->os_hint : NULL, false);
-	if ((rc = step_done(s, st, "storing a device", err)))
+	if ((rc = iotdns_store_step(s, st, "storing a device", err)))
 		return rc;
 	if (!id) {
 		sqlite3_bind_text(s->st[ST_DEVICE_ID], 1, key, -1, SQLITE_TRANSIENT);
@@ -1239,7 +1238,7 @@ static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_de
 	bind_u64(st, 16, dev->sessions_dropped);
 	sqlite3_bind_int64(st, 17, dev->nnames);
 	bind_u64(st, 18, dev->requests_received);
-	if ((rc = step_done(s, st, "storing a device's run counters", err)))
+	if ((rc = iotdns_store_step(s, st, "storing a device's run counters", err)))
 		return rc;
 
 	st = s->st[ST_ADDR_UPSERT];
@@ -1251,7 +1250,7 @@ static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_de
 		bind_time(st, 4, a->first_us);
 		bind_time(st, 5, a->last_us);
 		bind_u64(st, 6, a->packets);
-		if ((rc = step_done(s, st, "storing a device address", err)))
+		if ((rc = iotdns_store_step(s, st, "storing a device address", err)))
 			return rc;
 	}
 
@@ -1287,7 +1286,7 @@ static int store_device(struct iotdns_store *s, int64_t run_id, struct iotdns_de
 		bind_time(st, 5, ss->start_us);
 		bind_time(st, 6, ss->end_us);
 		sqlite3_bind_int64(st, 7, ss->queries);
-		if ((rc = step_done(s, st, "storing a session", err)))
+		if ((rc = iotdns_store_step(s, st, "storing a session", err)))
 			return rc;
 	}
 

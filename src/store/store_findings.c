@@ -18,15 +18,6 @@ static const char sql_check[] =
 	"INSERT OR REPLACE INTO device_checks (device_id, run_id, check_id, status, detail) "
 	"VALUES (?1, ?2, ?3, ?4, ?5)";
 
-static int step_done(struct iotdns_store *s, sqlite3_stmt *st, const char *what, struct iotdns_err *err)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return iotdns_store_fail(s, rc, what, err);
-	return IOTDNS_OK;
-}
-
 int iotdns_store_results(struct iotdns_store *s, int64_t run_id, const char *sensor, struct iotdns_engine *e,
 			 struct iotdns_err *err)
 {
@@ -52,7 +43,7 @@ int iotdns_store_results(struct iotdns_store *s, int64_t run_id, const char *sen
 	}
 	sqlite3_bind_int64(clr_f, 1, run_id);
 	sqlite3_bind_int64(clr_c, 1, run_id);
-	if ((rc = step_done(s, clr_f, "clearing findings", err)) || (rc = step_done(s, clr_c, "clearing checks", err)))
+	if ((rc = iotdns_store_step(s, clr_f, "clearing findings", err)) || (rc = iotdns_store_step(s, clr_c, "clearing checks", err)))
 		goto rollback;
 	for (uint32_t i = 0; i < iotdns_engine_finding_count(e); i++) {
 		const struct iotdns_finding *f = iotdns_engine_finding(e, i);
@@ -79,7 +70,7 @@ int iotdns_store_results(struct iotdns_store *s, int64_t run_id, const char *sen
 			sqlite3_bind_null(ins_f, 10);
 			sqlite3_bind_null(ins_f, 11);
 		}
-		if ((rc = step_done(s, ins_f, "storing a finding", err)))
+		if ((rc = iotdns_store_step(s, ins_f, "storing a finding", err)))
 			goto rollback;
 	}
 	unsigned nchk;
@@ -95,7 +86,7 @@ int iotdns_store_results(struct iotdns_store *s, int64_t run_id, const char *sen
 			sqlite3_bind_text(ins_c, 3, chk[c]->id, -1, SQLITE_STATIC);
 			sqlite3_bind_text(ins_c, 4, iotdns_status_name(d->chk_result[c].status), -1, SQLITE_STATIC);
 			sqlite3_bind_text(ins_c, 5, d->chk_result[c].detail, -1, SQLITE_STATIC);
-			if ((rc = step_done(s, ins_c, "storing a check status", err)))
+			if ((rc = iotdns_store_step(s, ins_c, "storing a check status", err)))
 				goto rollback;
 		}
 	}

@@ -67,7 +67,9 @@ struct iotdns_store {
  * SQLITE_BUSY/LOCKED -> IOTDNS_EBUSY, everything else -> IOTDNS_ESTORE. */
 int iotdns_store_fail(struct iotdns_store *s, int sqlite_rc, const char *what, struct iotdns_err *err);
 
-/* ISO-8601 UTC with microseconds: "2024-05-01T10:00:00.123456Z". */
-void iotdns_store_iso_time(int64_t us, char buf[40]);
+/* Steps a statement that returns no rows (or ignores them), then resets it
+ * and clears its bindings; a failure is mapped by iotdns_store_fail(). */
+int iotdns_store_step(struct iotdns_store *s, sqlite3_stmt *st, const char *what, struct iotdns_err *err);
+
 
 #endif

@@ -63,28 +63,6 @@ static const char sql_dhcp[] =
 	"GROUP BY version, msg_type, hostname, vendor_class, prl, client_id "
 	"ORDER BY min(first_seen), version, msg_type";
 
-void iotdns_store_iso_time(int64_t us, char buf[40])
-{
-	char tmp[96];
-	struct tm tm;
-	time_t sec;
-	int frac;
-
-	if (us < 0)
-		us = 0;
-	if (us > 253402300799999999LL) /* clamp to 9999-12-31T23:59:59.999999Z */
-		us = 253402300799999999LL;
-	sec = (time_t)(us / 1000000);
-	frac = (int)(us % 1000000);
-	if (!gmtime_r(&sec, &tm))
-		memset(&tm, 0, sizeof(tm));
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	size_t n = strnlen(tmp, 39); /* "YYYY-MM-DDTHH:MM:SS.ffffffZ" is 27 bytes */
-	memcpy(buf, tmp, n);
-	buf[n] = '\0';
-}
-
 /* ---- small output helpers ------------------------------------------------- */
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -99,7 +77,7 @@ static void json_time(FILE *f, sqlite3_stmt *st, int i)
 		fputs("null", f);
 		return;
 	}
-	iotdns_store_iso_time(sqlite3_column_int64(st, i), buf);
+	iotdns_iso_time((uint64_t)sqlite3_column_int64(st, i), buf);
 	iotdns_json_str(f, buf);
 }
 

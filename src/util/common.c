@@ -51,9 +51,18 @@ bool iotdns_fails_impl(bool ok, const char *expr, const char *file, int line)
 
 void iotdns_iso_time(uint64_t us, char buf[40])
 {
-	time_t secs = (time_t)(us / 1000000);
+	char tmp[96];
 	struct tm tm;
-	gmtime_r(&secs, &tm);
-	size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 40 - n, ".%06uZ", (unsigned)(us % 1000000));
+	/* capture timestamps are hostile too: clamp to 9999-12-31T23:59:59.999999Z */
+	if (us > 253402300799999999ULL)
+		us = 253402300799999999ULL;
+	time_t sec = (time_t)(us / 1000000);
+	int frac = (int)(us % 1000000);
+	if (!gmtime_r(&sec, &tm))
+		memset(&tm, 0, sizeof(tm));
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	size_t n = strnlen(tmp, 39); /* "YYYY-MM-DDTHH:MM:SS.ffffffZ" is 27 bytes */
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 }
