@@ -60,6 +60,11 @@ struct iotdns_dev_resolver {
 	uint64_t unanswered;          /* transactions that timed out */
 	uint64_t retransmissions;
 	uint64_t flows_dot, flows_doq, flows_doh; /* encrypted flows (connections) opened */
+	/* the first encrypted flow's packet, for evidence */
+	uint64_t first_flow_pktno, first_flow_us;
+	uint32_t first_flow_input;
+	uint16_t first_flow_dport;
+	uint8_t first_flow_transport; /* enum iotdns_transport, 0 = none yet */
 	uint64_t first_us, last_us;
 };
 

@@ -968,8 +968,20 @@ static void report_encrypted(struct iotdns_check_ctx *ctx, struct iotdns_device 
 	iotdns_finding_u64(f, "plain_queries_provided", v->q_provided);
 	iotdns_finding_u64(f, "plain_queries_outside", v->q_outside);
 	common_metrics(f, v);
-	/* The engine raises no event for encrypted flows, so there is no packet
-	 * to cite: the time span comes from the resolver records. */
+	/* evidence: the first encrypted flow to each non-provided resolver */
+	for (unsigned i = 0; i < v->nri; i++) {
+		const struct rinfo *x = &v->ri[i];
+		if (x->by || x->weak || !x->flows || !x->r->first_flow_transport)
+			continue;
+		char a[IOTDNS_ADDR_TEXT];
+		struct iotdns_evidence ev = { .input = x->r->first_flow_input, .pktno = x->r->first_flow_pktno,
+					      .ts_us = x->r->first_flow_us };
+		snprintf(ev.text, sizeof(ev.text), "%s to %s port %u (first of %llu encrypted flows)",
+			 x->r->first_flow_transport == IOTDNS_TR_DOQ ? "QUIC datagram" : "TCP SYN",
+			 iotdns_addr_str(&x->r->addr, a), x->r->first_flow_dport, (unsigned long long)x->flows);
+		iotdns_finding_evidence(f, &ev);
+	}
+	/* the time span covers every flow, not only the cited first ones */
 	f->first_us = first;
 	f->last_us = last;
 }

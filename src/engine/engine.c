@@ -652,6 +652,13 @@ static void encrypted_flow(struct iotdns_engine *e, const struct iotdns_pkt *p, 
 	} else {
 		r->flows_doh++;
 	}
+	if (!r->first_flow_transport) {
+		r->first_flow_transport = (uint8_t)transport;
+		r->first_flow_pktno = p->pktno;
+		r->first_flow_input = p->input;
+		r->first_flow_us = p->ts_us;
+		r->first_flow_dport = p->dport;
+	}
 	r->transports |= transport;
 	if (!r->first_us)
 		r->first_us = p->ts_us;

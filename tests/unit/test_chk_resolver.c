@@ -345,6 +345,9 @@ static void t_dhcp_network(struct iotdns_enrich *en, double secondary_share)
 		CHECK(has(f->metrics, "\"doh_flows\":1"));
 		CHECK(has(f->summary, "1.1.1.1 (Cloudflare, public)"));
 		CHECK(f->first_us == T0 + 1 * SEC + 6000 * SEC + 10 * SEC);
+		/* the first connection is cited as evidence, with its packet number */
+		CHECK(f->nev == 1 && f->ev[0].pktno > 0 && f->ev[0].ts_us == f->first_us);
+		CHECK(f->nev == 1 && has(f->ev[0].text, "TCP SYN to 1.1.1.1 port"));
 	}
 	CHECK_EQ_INT(nfindings(&enc), 1);
 
