@@ -163,16 +163,31 @@ static bool name_to_text2(const uint8_t *wire, size_t size, char *out, char *raw
 
 /* Names an answer section repeats: an owner is usually the question name
  * or the previous record's owner or target. A name whose wire bytes equal
- * one of these is copied from its text instead of converted again. Points
- * into the ldns_pkt and the view: valid during one iotdns_dns_parse(). */
+ * one of these is copied from its text instead of converted again. The
+ * memo keeps its own copy of the wire bytes (each record is freed as soon
+ * as it is copied) and points into the view: valid during one
+ * iotdns_dns_parse(). */
 enum { MEMO_QNAME, MEMO_OWNER, MEMO_TARGET, MEMO_N };
 
 struct name_memo {
-	const uint8_t *wire[MEMO_N];
-	size_t size[MEMO_N];
+	uint16_t size[MEMO_N]; /* 0 = empty slot */
+	uint16_t text_len[MEMO_N];
 	const char *text[MEMO_N]; /* lower-case */
-	size_t text_len[MEMO_N];
+	uint8_t wire[MEMO_N][255];
 };
+
+static void memo_remember(struct name_memo *memo, unsigned slot, const uint8_t *wire, size_t size,
+			  const char *text, size_t text_len)
+{
+	if (size == 0 || size > sizeof(memo->wire[slot])) {
+		memo->size[slot] = 0;
+		return;
+	}
+	memcpy(memo->wire[slot], wire, size);
+	memo->size[slot] = (uint16_t)size;
+	memo->text[slot] = text;
+	memo->text_len[slot] = (uint16_t)text_len;
+}
 
 /* out = lower-case text of the DNAME rdf (may be NULL: ""); remembered
  * in memo slot `slot` for the names that follow. */
@@ -184,28 +199,27 @@ static void rdf_name(struct name_memo *memo, unsigned slot, const ldns_rdf *rdf,
 
 	if (!rdf || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME) {
 		out[0] = '\0';
-		memo->wire[slot] = NULL;
+		memo->size[slot] = 0;
 		return;
 	}
 	wire = ldns_rdf_data(rdf);
 	size = ldns_rdf_size(rdf);
 	for (unsigned i = 0; i < MEMO_N; i++) {
-		if (memo->wire[i] && memo->size[i] == size && memcmp(memo->wire[i], wire, size) == 0) {
+		if (memo->size[i] == size && memcmp(memo->wire[i], wire, size) == 0) {
 			if (memo->text[i] != out)
-				memcpy(out, memo->text[i], memo->text_len[i] + 1);
-			info.text_len = (uint16_t)memo->text_len[i];
-			goto remember;
+				memcpy(out, memo->text[i], memo->text_len[i] + 1u);
+			if (i != slot)
+				memo_remember(memo, slot, wire, size, out, memo->text_len[i]);
+			else
+				memo->text[slot] = out;
+			return;
 		}
 	}
 	if (!name_to_text(wire, size, out, &info)) {
-		memo->wire[slot] = NULL; /* not a whole name: never reused */
+		memo->size[slot] = 0; /* not a whole name: never reused */
 		return;
 	}
-remember:
-	memo->wire[slot] = wire;
-	memo->size[slot] = size;
-	memo->text[slot] = out;
-	memo->text_len[slot] = info.text_len;
+	memo_remember(memo, slot, wire, size, out, info.text_len);
 }
 
 static inline uint16_t rd16(const uint8_t *p)
@@ -463,36 +477,95 @@ static void copy_answer(struct iotdns_dns_answer *a, const ldns_rr *rr, struct n
 		rdf_name(memo, MEMO_TARGET, ldns_rr_rdf(rr, target_idx), a->target);
 }
 
-int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t len,
-		     const struct iotdns_dns_msg **out, enum iotdns_problem *problem)
+/* One record of the question section: the first one is the question. */
+static void take_question(struct iotdns_dns_msg *m, const ldns_rr *q, struct name_memo *memo)
 {
-	struct iotdns_dns_msg *m = &p->msg;
-	ldns_pkt *pkt = NULL;
-	struct name_memo memo = { 0 };
-	ldns_status st;
-	int rc = IOTDNS_EMALFORMED;
-	size_t n;
+	const ldns_rdf *owner = ldns_rr_owner(q);
+	struct name_info info;
 
-	*out = NULL;
-	if (len < LDNS_HEADER_SIZE) {
-		*problem = IOTDNS_P_DNS_TRUNCATED;
-		return IOTDNS_EMALFORMED;
-	}
-	if (len > 65535) { /* no transport carries more; keeps offsets in range */
-		*problem = IOTDNS_P_DNS_MALFORMED;
-		return IOTDNS_EMALFORMED;
-	}
+	if (m->has_question || !owner ||
+	    !name_to_text2(ldns_rdf_data(owner), ldns_rdf_size(owner), m->qname, m->qname_raw, &info))
+		return;
+	uint16_t qclass = (uint16_t)ldns_rr_get_class(q);
+	memo_remember(memo, MEMO_QNAME, ldns_rdf_data(owner), ldns_rdf_size(owner), m->qname,
+		      info.text_len);
+	m->has_question = true;
+	m->qname_wire_len = (uint8_t)info.wire_len;
+	m->qname_labels = info.labels;
+	m->qtype = (uint16_t)ldns_rr_get_type(q);
+	m->qclass = qclass & 0x7fff;
+	m->qu = (qclass & 0x8000) != 0;
+}
 
-	if (IOTDNS_UNLIKELY(walk_message(wire, len) == WALK_LOOP)) {
-		*problem = IOTDNS_P_DNS_COMPRESSION_LOOP;
-		goto done;
-	}
-	st = ldns_wire2pkt(&pkt, wire, len);
-	if (st != LDNS_STATUS_OK || !pkt) {
-		*problem = map_status(st == LDNS_STATUS_OK ? LDNS_STATUS_ERR : st);
-		goto done;
-	}
+static void take_answer(struct iotdns_dns_msg *m, const ldns_rr *rr, struct name_memo *memo)
+{
+	uint32_t ttl = ldns_rr_ttl(rr);
+	ldns_rr_type t = ldns_rr_get_type(rr);
 
+	if (!m->has_min_ttl || ttl < m->min_ttl)
+		m->min_ttl = ttl;
+	m->has_min_ttl = true;
+	if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA)
+		m->n_addr_answers++;
+	if (m->nanswers < IOTDNS_DNS_MAX_ANSWERS)
+		copy_answer(&m->answers[m->nanswers++], rr, memo);
+}
+
+/* Authority: the SOA of a negative answer (the first usable one). */
+static void take_authority(struct iotdns_dns_msg *m, const ldns_rr *rr, struct name_memo *memo)
+{
+	const ldns_rdf *minimum;
+
+	if (m->soa.present || ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7)
+		return;
+	minimum = ldns_rr_rdf(rr, 6);
+	if (!minimum || ldns_rdf_size(minimum) != 4)
+		return;
+	m->soa.present = true;
+	m->soa.ttl = ldns_rr_ttl(rr);
+	m->soa.minimum = rd32(ldns_rdf_data(minimum));
+	rdf_name(memo, MEMO_OWNER, ldns_rr_owner(rr), m->soa.zone);
+}
+
+/* Additional: the EDNS OPT pseudo-record (as ldns_wire2pkt() does, a later
+ * OPT overrides an earlier one; its options replace theirs only if it has
+ * RDATA). The rest of the section is not used. */
+static void take_additional(struct iotdns_dns_msg *m, const ldns_rr *rr)
+{
+	uint32_t ttl;
+	const ldns_rdf *data;
+
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_OPT)
+		return;
+	ttl = ldns_rr_ttl(rr); /* extended rcode, version, DO bit and Z */
+	m->edns.present = true;
+	m->edns.udp_size = (uint16_t)ldns_rr_get_class(rr);
+	m->edns.ext_rcode = (uint8_t)(ttl >> 24);
+	m->edns.version = (uint8_t)(ttl >> 16);
+	m->edns.do_bit = (ttl & 0x8000) != 0;
+	data = ldns_rr_rdf(rr, 0);
+	if (data) {
+		m->edns.noptions = 0;
+		m->edns.has_ecs = m->edns.has_cookie = m->edns.has_padding = false;
+		parse_edns_options(m, ldns_rdf_data(data), ldns_rdf_size(data));
+	}
+}
+
+/* The ldns status of a record that ran past the message, per section (the
+ * mapping ldns_wire2pkt() applies). */
+static ldns_status section_status(ldns_status st, ldns_pkt_section section)
+{
+	static const ldns_status incomplete[] = {
+		[LDNS_SECTION_QUESTION] = LDNS_STATUS_WIRE_INCOMPLETE_QUESTION,
+		[LDNS_SECTION_ANSWER] = LDNS_STATUS_WIRE_INCOMPLETE_ANSWER,
+		[LDNS_SECTION_AUTHORITY] = LDNS_STATUS_WIRE_INCOMPLETE_AUTHORITY,
+		[LDNS_SECTION_ADDITIONAL] = LDNS_STATUS_WIRE_INCOMPLETE_ADDITIONAL,
+	};
+	return st == LDNS_STATUS_PACKET_OVERFLOW ? incomplete[section] : st;
+}
+
+static void reset_view(struct iotdns_dns_msg *m, const uint8_t *wire, uint32_t len)
+{
 	/* Header, straight from the wire (the counts are what the header says). */
 	m->size = len;
 	m->id = rd16(wire);
@@ -511,102 +584,84 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 	m->nscount = rd16(wire + 8);
 	m->arcount = rd16(wire + 10);
 
-	/* Question. */
 	m->has_question = false;
 	m->qname[0] = m->qname_raw[0] = '\0';
 	m->qname_wire_len = 0;
 	m->qname_labels = 0;
 	m->qtype = m->qclass = 0;
 	m->qu = false;
-	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) > 0) {
-		const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-		const ldns_rdf *owner = ldns_rr_owner(q);
-		struct name_info info;
 
-		if (owner && name_to_text2(ldns_rdf_data(owner), ldns_rdf_size(owner), m->qname,
-					   m->qname_raw, &info)) {
-			uint16_t qclass = (uint16_t)ldns_rr_get_class(q);
-
-			memo.wire[MEMO_QNAME] = ldns_rdf_data(owner);
-			memo.size[MEMO_QNAME] = ldns_rdf_size(owner);
-			memo.text[MEMO_QNAME] = m->qname;
-			memo.text_len[MEMO_QNAME] = info.text_len;
-			m->has_question = true;
-			m->qname_wire_len = (uint8_t)info.wire_len;
-			m->qname_labels = info.labels;
-			m->qtype = (uint16_t)ldns_rr_get_type(q);
-			m->qclass = qclass & 0x7fff;
-			m->qu = (qclass & 0x8000) != 0;
-		}
-	}
-
-	/* EDNS (OPT pseudo-record). */
-	m->edns.present = ldns_pkt_edns(pkt);
+	m->edns.present = false;
 	m->edns.noptions = 0;
 	m->edns.has_ecs = m->edns.has_cookie = m->edns.has_padding = false;
-	if (m->edns.present) {
-		const ldns_rdf *data = ldns_pkt_edns_data(pkt);
+	m->edns.udp_size = 0;
+	m->edns.version = 0;
+	m->edns.ext_rcode = 0;
+	m->edns.do_bit = false;
 
-		m->edns.udp_size = ldns_pkt_edns_udp_size(pkt);
-		m->edns.version = ldns_pkt_edns_version(pkt);
-		m->edns.ext_rcode = ldns_pkt_edns_extended_rcode(pkt);
-		m->edns.do_bit = ldns_pkt_edns_do(pkt);
-		m->rcode |= (uint16_t)(m->edns.ext_rcode << 4);
-		if (data)
-			parse_edns_options(m, ldns_rdf_data(data), ldns_rdf_size(data));
-	} else {
-		m->edns.udp_size = 0;
-		m->edns.version = 0;
-		m->edns.ext_rcode = 0;
-		m->edns.do_bit = false;
-	}
-
-	/* Answers. */
 	m->nanswers = 0;
 	m->has_min_ttl = false;
 	m->min_ttl = 0;
 	m->n_addr_answers = 0;
-	n = ldns_rr_list_rr_count(ldns_pkt_answer(pkt));
-	for (size_t i = 0; i < n; i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(pkt), i);
-		uint32_t ttl = ldns_rr_ttl(rr);
-		ldns_rr_type t = ldns_rr_get_type(rr);
 
-		if (!m->has_min_ttl || ttl < m->min_ttl)
-			m->min_ttl = ttl;
-		m->has_min_ttl = true;
-		if (t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA)
-			m->n_addr_answers++;
-		if (m->nanswers < IOTDNS_DNS_MAX_ANSWERS)
-			copy_answer(&m->answers[m->nanswers++], rr, &memo);
-	}
-
-	/* Authority: the SOA of a negative answer. */
 	m->soa.present = false;
 	m->soa.zone[0] = '\0';
-	n = ldns_rr_list_rr_count(ldns_pkt_authority(pkt));
-	for (size_t i = 0; i < n; i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_authority(pkt), i);
-		const ldns_rdf *minimum;
+}
 
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7)
-			continue;
-		minimum = ldns_rr_rdf(rr, 6);
-		if (!minimum || ldns_rdf_size(minimum) != 4)
-			continue;
-		m->soa.present = true;
-		m->soa.ttl = ldns_rr_ttl(rr);
-		m->soa.minimum = rd32(ldns_rdf_data(minimum));
-		rdf_name(&memo, MEMO_OWNER, ldns_rr_owner(rr), m->soa.zone);
-		break;
+/* Decodes the message record by record with ldns_wire2rr() (the loop of
+ * ldns_wire2pkt(), with the same validation and statuses) and copies each
+ * record into the view before freeing it: no ldns_pkt, no record lists,
+ * and the allocator reuses the same few blocks for every record. */
+int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t len,
+		     const struct iotdns_dns_msg **out, enum iotdns_problem *problem)
+{
+	struct iotdns_dns_msg *m = &p->msg;
+	struct name_memo memo;
+	size_t pos = LDNS_HEADER_SIZE;
+
+	*out = NULL;
+	if (len < LDNS_HEADER_SIZE) {
+		*problem = IOTDNS_P_DNS_TRUNCATED;
+		return IOTDNS_EMALFORMED;
+	}
+	if (len > 65535) { /* no transport carries more; keeps offsets in range */
+		*problem = IOTDNS_P_DNS_MALFORMED;
+		return IOTDNS_EMALFORMED;
+	}
+	if (IOTDNS_UNLIKELY(walk_message(wire, len) == WALK_LOOP)) {
+		*problem = IOTDNS_P_DNS_COMPRESSION_LOOP;
+		return IOTDNS_EMALFORMED;
 	}
 
+	memset(memo.size, 0, sizeof(memo.size));
+	reset_view(m, wire, len);
+	static const ldns_pkt_section sections[] = { LDNS_SECTION_QUESTION, LDNS_SECTION_ANSWER,
+						      LDNS_SECTION_AUTHORITY, LDNS_SECTION_ADDITIONAL };
+	const uint16_t counts[] = { m->qdcount, m->ancount, m->nscount, m->arcount };
+	for (unsigned s = 0; s < IOTDNS_ARRAY_LEN(sections); s++) {
+		for (unsigned i = 0; i < counts[s]; i++) {
+			ldns_rr *rr = NULL;
+			ldns_status st = ldns_wire2rr(&rr, wire, len, &pos, sections[s]);
+
+			if (st != LDNS_STATUS_OK || !rr) {
+				if (rr)
+					ldns_rr_free(rr);
+				st = section_status(st == LDNS_STATUS_OK ? LDNS_STATUS_ERR : st, sections[s]);
+				*problem = map_status(st);
+				return IOTDNS_EMALFORMED;
+			}
+			switch (sections[s]) {
+			case LDNS_SECTION_QUESTION: take_question(m, rr, &memo); break;
+			case LDNS_SECTION_ANSWER: take_answer(m, rr, &memo); break;
+			case LDNS_SECTION_AUTHORITY: take_authority(m, rr, &memo); break;
+			default: take_additional(m, rr); break;
+			}
+			ldns_rr_free(rr);
+		}
+	}
+	m->rcode |= (uint16_t)(m->edns.ext_rcode << 4);
 	*out = m;
-	rc = IOTDNS_OK;
-done:
-	if (pkt)
-		ldns_pkt_free(pkt);
-	return rc;
+	return IOTDNS_OK;
 }
 
 /* ------------------------------------------------------------------ */
