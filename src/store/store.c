@@ -700,6 +700,7 @@ void iotdns_store_close(struct iotdns_store *s)
 	if (s->db)
 		sqlite3_close_v2(s->db);
 	free(s->seen);
+	free(s->order);
 	free(s->res);
 	free(s->path);
 	free(s);
@@ -1116,32 +1117,78 @@ static bool name_unchanged(struct iotdns_store *s, int64_t dev_id, int64_t run_i
 	return false;
 }
 
-/* The names of a device: NAME_BATCH rows per statement (the bulk of a
- * flush), the rest one by one; rows that would not change are skipped. */
+/* SQLite's BINARY collation is memcmp() of the UTF-8 bytes: strcmp()
+ * orders the NUL-free presentation names the same way. */
+static int name_order(const void *a, const void *b)
+{
+	const struct iotdns_dev_name *x = *(const struct iotdns_dev_name *const *)a;
+	const struct iotdns_dev_name *y = *(const struct iotdns_dev_name *const *)b;
+	return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* names rows are written NAME_BATCH per statement, across devices: rows
+ * wait in s->pend until a statement is full; the last few of a flush are
+ * written one by one (pend_finish). */
+static int pend_add(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
+		    const struct iotdns_dev_name *rec, struct iotdns_err *err)
+{
+	s->pend[s->npend].dev_id = dev_id;
+	s->pend[s->npend].rec = rec;
+	if (++s->npend < NAME_BATCH)
+		return IOTDNS_OK;
+	s->npend = 0;
+	for (unsigned k = 0; k < NAME_BATCH; k++)
+		bind_name(s->name_batch, (int)(k * NAME_COLS), s->pend[k].dev_id, run_id, s->pend[k].rec);
+	return iotdns_store_step(s, s->name_batch, "storing names", err);
+}
+
+static int pend_finish(struct iotdns_store *s, int64_t run_id, struct iotdns_err *err)
+{
+	unsigned n = s->npend;
+	int rc = IOTDNS_OK;
+
+	s->npend = 0;
+	for (unsigned k = 0; k < n && rc == IOTDNS_OK; k++) {
+		bind_name(s->st[ST_NAME_UPSERT], 0, s->pend[k].dev_id, run_id, s->pend[k].rec);
+		rc = iotdns_store_step(s, s->st[ST_NAME_UPSERT], "storing a name", err);
+	}
+	return rc;
+}
+
+/* The names of a device whose rows would change, in primary-key order.
+ * In key order the rows of a new device append to the end of the table's
+ * B-tree, and within one statement SQLite's cursor stays on the last page
+ * instead of searching the tree for every row (docs/performance.md).
+ * Without memory for the order the rows are written in table order, which
+ * is only slower. */
 static int store_names(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
 		       const struct iotdns_device *dev, struct iotdns_err *err)
 {
-	const struct iotdns_dev_name *pending[NAME_BATCH];
-	unsigned k = 0;
+	uint32_t n = 0;
 	int rc;
 
+	if (dev->cap_names > s->order_cap) {
+		const struct iotdns_dev_name **o = realloc(s->order, dev->cap_names * sizeof(*o));
+		if (o) {
+			s->order = o;
+			s->order_cap = dev->cap_names;
+		}
+	}
+	bool sort = s->order_cap >= dev->cap_names;
 	for (uint32_t i = 0; i < dev->cap_names; i++) {
-		if (!dev->names[i].rec || name_unchanged(s, dev_id, run_id, dev->names[i].rec))
+		const struct iotdns_dev_name *rec = dev->names[i].rec;
+		if (!rec || name_unchanged(s, dev_id, run_id, rec))
 			continue;
-		pending[k++] = dev->names[i].rec;
-		if (k < NAME_BATCH)
-			continue;
-		for (unsigned j = 0; j < k; j++)
-			bind_name(s->name_batch, (int)(j * NAME_COLS), dev_id, run_id, pending[j]);
-		if ((rc = iotdns_store_step(s, s->name_batch, "storing names", err)))
-			return rc;
-		k = 0;
-	}
-	for (unsigned j = 0; j < k; j++) {
-		bind_name(s->st[ST_NAME_UPSERT], 0, dev_id, run_id, pending[j]);
-		if ((rc = iotdns_store_step(s, s->st[ST_NAME_UPSERT], "storing a name", err)))
+		if (sort)
+			s->order[n++] = rec;
+		else if ((rc = pend_add(s, dev_id, run_id, rec, err)))
 			return rc;
 	}
+	if (sort)
+		qsort(s->order, n, sizeof(*s->order), name_order);
+	for (uint32_t i = 0; i < n; i++)
+		if ((rc = pend_add(s, dev_id, run_id, s->order[i], err)))
+			return rc;
 	return IOTDNS_OK;
 }
 
@@ -1323,11 +1370,14 @@ int iotdns_store_flush(struct iotdns_store *s, int64_t run_id, struct iotdns_dev
 		rc = store_run_counters(s, run_id, st, err);
 	for (unsigned i = 0; rc == IOTDNS_OK && i < ninputs; i++)
 		rc = store_input(s, run_id, &inputs[i], err);
+	s->npend = 0;
 	for (uint32_t i = 0; rc == IOTDNS_OK && i < n; i++) {
 		struct iotdns_device *dev = iotdns_devtab_at(t, i);
 		if (dev)
 			rc = store_device(s, run_id, dev, e, err);
 	}
+	if (rc == IOTDNS_OK)
+		rc = pend_finish(s, run_id, err);
 	if (rc == IOTDNS_OK)
 		rc = exec_sql(s, "COMMIT", "committing the flush", err);
 	if (rc != IOTDNS_OK) {

@@ -61,6 +61,15 @@ struct iotdns_store {
 	uint32_t seen_cap;            /* power of two, 0 = none */
 	uint32_t seen_n;
 	struct store_name_seen *seen; /* owned */
+	/* one device's changed names, sorted before they are written */
+	uint32_t order_cap;
+	const struct iotdns_dev_name **order; /* owned */
+	/* names rows waiting for a full NAME_BATCH statement (across devices) */
+	unsigned npend;
+	struct store_name_row {
+		int64_t dev_id;
+		const struct iotdns_dev_name *rec;
+	} pend[NAME_BATCH];
 };
 
 /* Maps a SQLite failure to an IOTDNS_E* code with a message naming the path:
