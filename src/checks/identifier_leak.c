@@ -207,15 +207,18 @@ static size_t unescape(const char *in, char *out, size_t cap)
 	return n;
 }
 
-/* Occurrence of needle in hay[0..n) whose neighbours are not [0-9a-z]
- * (start, end, '.', '-', '_', ...). Returns the offset or -1. */
+/* Occurrence of needle in hay[0..n) from offset `from` on whose neighbours
+ * are not [0-9a-z] (start, end, '.', '-', '_', ...). Returns the offset or
+ * -1. Candidates come from memmem() (glibc's is vectorised): this runs
+ * for every new name of every device. */
 static long find_delimited(const char *hay, size_t n, const char *needle, size_t m, long from)
 {
-	if (!m || m > n)
+	if (!m || m > n || (size_t)from > n - m)
 		return -1;
-	for (size_t i = (size_t)from; i + m <= n; i++) {
-		if (memcmp(hay + i, needle, m) != 0)
-			continue;
+	for (const char *p = hay + from, *end = hay + n; (size_t)(end - p) >= m; p++) {
+		if (!(p = memmem(p, (size_t)(end - p), needle, m)))
+			return -1;
+		size_t i = (size_t)(p - hay);
 		if (i > 0 && is_alnum((unsigned char)hay[i - 1]))
 			continue;
 		if (i + m < n && is_alnum((unsigned char)hay[i + m]))
@@ -228,9 +231,12 @@ static long find_delimited(const char *hay, size_t n, const char *needle, size_t
 /* Like find_delimited, but only digits count as neighbours (IPv4 text). */
 static bool find_number_delimited(const char *hay, size_t n, const char *needle, size_t m)
 {
-	for (size_t i = 0; m && i + m <= n; i++) {
-		if (memcmp(hay + i, needle, m) != 0)
-			continue;
+	if (!m || m > n)
+		return false;
+	for (const char *p = hay, *end = hay + n; (size_t)(end - p) >= m; p++) {
+		if (!(p = memmem(p, (size_t)(end - p), needle, m)))
+			return false;
+		size_t i = (size_t)(p - hay);
 		if (i > 0 && isdigit((unsigned char)hay[i - 1]))
 			continue;
 		if (i + m < n && isdigit((unsigned char)hay[i + m]))
@@ -523,7 +529,10 @@ static uint16_t examine(struct iotdns_check_ctx *ctx, const struct iotdns_device
 		hex[k] = 0;
 		if (k >= 12 && strstr(hex, ids->mac12))
 			v |= V_MAC | V_MAC_FULL;
-		else if (iotdns_check_opt(ctx, OPT_MAC_SUFFIX) >= 1)
+		/* every spelling of the suffix leaves its six hex digits together
+		 * in hex[] (separators are dropped there): without them, none of
+		 * the five spellings can be in the name */
+		else if (iotdns_check_opt(ctx, OPT_MAC_SUFFIX) >= 1 && k >= 6 && strstr(hex, ids->suffix[0]))
 			for (unsigned i = 0; i < 5; i++)
 				if (find_delimited(s, n, ids->suffix[i], strlen(ids->suffix[i]), 0) >= 0) {
 					v |= V_MAC | V_MAC_SUFFIX;
