@@ -616,6 +616,8 @@ static int migrate(struct iotdns_store *s, int64_t version, struct iotdns_err *e
 	return IOTDNS_OK;
 }
 
+static void qtypes_str(unsigned bits, char *buf, size_t size);
+
 int iotdns_store_open(struct iotdns_store **out, const char *path, struct iotdns_err *err)
 {
 	struct iotdns_store *s;
@@ -633,6 +635,16 @@ int iotdns_store_open(struct iotdns_store **out, const char *path, struct iotdns
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
 		return iotdns_err_set(err, IOTDNS_ENOMEM, "%s: out of memory", path);
+	}
+	for (unsigned bits = 0; bits < STORE_QTYPE_COMBOS; bits++)
+		qtypes_str(bits, s->qtypes_text[bits], sizeof(s->qtypes_text[bits]));
+	/* No allocation statistics (a global mutex and counters around every
+	 * allocation SQLite makes); only possible before SQLite initializes,
+	 * afterwards the call fails harmlessly with SQLITE_MISUSE. */
+	static bool configured;
+	if (!configured) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		configured = true;
 	}
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -979,11 +991,12 @@ static int store_dev_resolver(struct iotdns_store *s, int64_t dev_id, int64_t ru
 
 /* ---- devices --------------------------------------------------------------- */
 
-/* "A,AAAA,..." for enum iotdns_qtype_bit bits (called per name: no printf). */
+/* "A,AAAA,..." for enum iotdns_qtype_bit bits. */
 static void qtypes_str(unsigned bits, char *buf, size_t size)
 {
 	static const char *const names[] = { "A", "AAAA", "HTTPS", "SVCB", "PTR",
 					     "SRV", "TXT", "ANY", "OTHER" };
+	_Static_assert(IOTDNS_ARRAY_LEN(names) == STORE_QTYPE_BITS, "one name per enum iotdns_qtype_bit");
 	size_t len = 0;
 	buf[0] = '\0';
 	for (unsigned i = 0; i < IOTDNS_ARRAY_LEN(names); i++) {
@@ -999,19 +1012,18 @@ static void qtypes_str(unsigned bits, char *buf, size_t size)
 	}
 }
 
-/* Binds one names row at parameters base + 1 .. base + NAME_COLS. */
-static void bind_name(sqlite3_stmt *st, int base, int64_t dev_id, int64_t run_id,
-		      const struct iotdns_dev_name *n)
+/* Binds one names row at parameters base + 1 .. base + NAME_COLS. The
+ * texts are bound in place (SQLITE_STATIC): the record and the store's
+ * qtypes table outlive the statement's next step. */
+static void bind_name(const struct iotdns_store *s, sqlite3_stmt *st, int base, int64_t dev_id,
+		      int64_t run_id, const struct iotdns_dev_name *n)
 {
-	char qtypes[64];
-
-	qtypes_str(n->qtypes, qtypes, sizeof(qtypes));
 	sqlite3_bind_int64(st, base + 1, dev_id);
 	sqlite3_bind_int64(st, base + 2, run_id);
 	sqlite3_bind_text(st, base + 3, n->name ? n->name : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, base + 4, n->queries);
 	sqlite3_bind_int64(st, base + 5, n->responses);
-	sqlite3_bind_text(st, base + 6, qtypes, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, base + 6, s->qtypes_text[n->qtypes & (STORE_QTYPE_COMBOS - 1)], -1, SQLITE_STATIC);
 	bind_time(st, base + 7, n->first_us);
 	bind_time(st, base + 8, n->last_us);
 	if (n->has_ttl) {
@@ -1138,8 +1150,11 @@ static int pend_add(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
 		return IOTDNS_OK;
 	s->npend = 0;
 	for (unsigned k = 0; k < NAME_BATCH; k++)
-		bind_name(s->name_batch, (int)(k * NAME_COLS), s->pend[k].dev_id, run_id, s->pend[k].rec);
-	return iotdns_store_step(s, s->name_batch, "storing names", err);
+		bind_name(s, s->name_batch, (int)(k * NAME_COLS), s->pend[k].dev_id, run_id, s->pend[k].rec);
+	/* every parameter was just bound: no need to clear them */
+	int rc = sqlite3_step(s->name_batch);
+	sqlite3_reset(s->name_batch);
+	return rc == SQLITE_DONE ? IOTDNS_OK : iotdns_store_fail(s, rc, "storing names", err);
 }
 
 static int pend_finish(struct iotdns_store *s, int64_t run_id, struct iotdns_err *err)
@@ -1149,7 +1164,7 @@ static int pend_finish(struct iotdns_store *s, int64_t run_id, struct iotdns_err
 
 	s->npend = 0;
 	for (unsigned k = 0; k < n && rc == IOTDNS_OK; k++) {
-		bind_name(s->st[ST_NAME_UPSERT], 0, s->pend[k].dev_id, run_id, s->pend[k].rec);
+		bind_name(s, s->st[ST_NAME_UPSERT], 0, s->pend[k].dev_id, run_id, s->pend[k].rec);
 		rc = iotdns_store_step(s, s->st[ST_NAME_UPSERT], "storing a name", err);
 	}
 	return rc;

@@ -29,6 +29,8 @@ enum store_stmt {
 };
 
 #define NAME_BATCH 32u /* rows per multi-row names upsert */
+#define STORE_QTYPE_BITS 9u /* enum iotdns_qtype_bit */
+#define STORE_QTYPE_COMBOS (1u << STORE_QTYPE_BITS)
 
 /* Address -> resolvers.id, valid during one flush (rebuilt each time, so a
  * rolled-back flush never leaves stale ids behind). Open addressing. */
@@ -64,6 +66,8 @@ struct iotdns_store {
 	/* one device's changed names, sorted before they are written */
 	uint32_t order_cap;
 	const struct iotdns_dev_name **order; /* owned */
+	/* names.qtypes text for every combination of bits, bound in place */
+	char qtypes_text[STORE_QTYPE_COMBOS][48];
 	/* names rows waiting for a full NAME_BATCH statement (across devices) */
 	unsigned npend;
 	struct store_name_row {
