@@ -1116,7 +1116,7 @@ static bool seen_reserve(struct iotdns_store *s, uint64_t want)
 static bool name_unchanged(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
 			   const struct iotdns_dev_name *n)
 {
-	if (!s->seen_cap)
+	if (!s->seen_active || !s->seen_cap)
 		return false;
 	uint64_t d = name_digest(dev_id, run_id, n);
 	struct store_name_seen *sl = seen_slot(s, n);
@@ -1371,19 +1371,26 @@ int iotdns_store_flush(struct iotdns_store *s, int64_t run_id, struct iotdns_dev
 	if ((rc = exec_sql(s, "BEGIN IMMEDIATE", "starting the flush", err)))
 		return rc;
 	res_reset(s);
-	/* unchanged names are only skipped for the same table in the same run */
+	/* Unchanged names are only skipped for the same table in the same run,
+	 * and digests are kept from the second flush of a run on: a run that
+	 * flushes once (iotdns analyze) would only pay for them. */
 	if (t != s->seen_tab || run_id != s->seen_run) {
 		seen_clear(s);
 		s->seen_tab = t;
 		s->seen_run = run_id;
+		s->seen_active = false;
+	} else if (!s->seen_active) {
+		s->seen_active = true;
 	}
-	uint64_t nnames = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		struct iotdns_device *dev = iotdns_devtab_at(t, i);
-		nnames += dev ? dev->nnames : 0;
+	if (s->seen_active) {
+		uint64_t nnames = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			struct iotdns_device *dev = iotdns_devtab_at(t, i);
+			nnames += dev ? dev->nnames : 0;
+		}
+		if (!seen_reserve(s, nnames))
+			seen_clear(s);
 	}
-	if (!seen_reserve(s, nnames))
-		seen_clear(s);
 	if (st)
 		rc = store_run_counters(s, run_id, st, err);
 	for (unsigned i = 0; rc == IOTDNS_OK && i < ninputs; i++)

@@ -60,6 +60,7 @@ struct iotdns_store {
 	/* names written by the last flush; valid for seen_tab and seen_run only */
 	const struct iotdns_devtab *seen_tab;
 	int64_t seen_run;
+	bool seen_active;             /* digests kept (second flush of the run on) */
 	uint32_t seen_cap;            /* power of two, 0 = none */
 	uint32_t seen_n;
 	struct store_name_seen *seen; /* owned */
