@@ -1,9 +1,10 @@
 /* iotdns - DNS message view on top of ldns.
  *
  * This is the only file of iotdns that includes ldns. iotdns_dns_parse()
- * decodes a wire message with ldns_wire2pkt() and copies what the rest of
+ * decodes a wire message record by record with ldns_wire2rr() (the loop of
+ * ldns_wire2pkt(), same validation and statuses) and copies what the rest of
  * iotdns needs into the plain struct iotdns_dns_msg (include/iotdns/dns.h).
- * The ldns_pkt is freed before returning, on every path.
+ * Each record is freed as soon as it is copied, on every path.
  *
  * Hot path: one call per DNS message. The view is NOT cleared as a whole
  * (it is ~40 KiB); only counters, flags and the first byte of strings are
