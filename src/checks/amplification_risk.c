@@ -239,7 +239,7 @@ struct state {
 	uint64_t resp_lan, resp_out, served_out, refused_out, tcp_out, ra_out, aa_out;
 	uint64_t lan_bytes, lan_est;
 	uint64_t out_udp_bytes, out_udp_est;   /* UDP answers to non-local addresses */
-	uint64_t out_v4_bytes, out_v4_resp;    /* to non-local IPv4 (the engine counts their requests) */
+	uint64_t out_meas_bytes, out_meas_resp; /* UDP answers to outside (the engine counts their requests) */
 	double max_factor;
 	uint32_t max_factor_resp, max_factor_req;
 	uint32_t nclients;                     /* distinct non-local clients (NCLIENT + 1 = "more") */
@@ -907,10 +907,8 @@ static void on_response(struct iotdns_check_ctx *ctx, struct iotdns_device *dev,
 			       m->has_question ? m->qname : "-", qtype_str(m->qtype, t), iotdns_addr_str(&p->dst, a),
 			       p->dport, size, est, f);
 	}
-	if (p->dst.family == 4) {
-		s->out_v4_bytes += size;
-		s->out_v4_resp++;
-	}
+	s->out_meas_bytes += size;
+	s->out_meas_resp++;
 	if (served && (new_client || s->served_out <= 2))
 		ev_add(s, C_OPEN, p, "response 0x%04x %s %s %s from port %u to %s:%u, %u answers, %u bytes%s", m->id,
 		       m->has_question ? m->qname : "-", qtype_str(m->qtype, t), iotdns_rcode_name(m->rcode, rc),
@@ -984,14 +982,14 @@ static bool reflector_verdict(struct iotdns_check_ctx *ctx, struct iotdns_device
 		any = true;
 	}
 	/* amplification of what it serves outside: exact bytes when the engine
-	 * counted every request from outside (IPv4), else the smallest query
+	 * counted every request from outside, else the smallest query
 	 * consistent with each answer (an upper bound of the factor) */
 	double factor = 0;
 	const char *basis = "none";
 	uint64_t out = 0, in = 0;
-	if (s->out_v4_resp && dev->requests_received >= s->out_v4_resp && dev->requests_received_bytes &&
-	    s->out_v4_resp == s->resp_out && !s->tcp_out) {
-		out = s->out_v4_bytes;
+	if (s->out_meas_resp && dev->requests_received >= s->out_meas_resp && dev->requests_received_bytes &&
+	    s->out_meas_resp == s->resp_out && !s->tcp_out) {
+		out = s->out_meas_bytes;
 		in = dev->requests_received_bytes;
 		basis = "measured";
 	} else if (s->out_udp_est) {

@@ -328,16 +328,54 @@ static void on_txn_done(void *ctx, const struct iotdns_txn *done)
 
 /* A query from a public IPv4 address to a private one came in from outside
  * (through the router): its sender is not a device of this network. */
-static bool inbound_query(const struct iotdns_pkt *p)
+/* IPv6 addresses of the monitored network that are global: a network
+ * without NAT numbers its hosts from a global prefix, so the value of an
+ * address does not say whether it is on the LAN. One that a known device
+ * has sent from is. Two addresses in the same /64 are on the same link. */
+static bool own_global6(const struct iotdns_engine *e, const struct iotdns_addr *a)
 {
-	return p->src.family == 4 && p->dst.family == 4 && !iotdns_addr_is_local(&p->src) &&
-	       iotdns_addr_is_local(&p->dst) && !iotdns_addr_is_multicast(&p->dst);
+	return a->family == 6 && !iotdns_addr_is_local(a) && iotdns_devtab_owner_of(e->devs, a) != NULL;
+}
+
+static bool same_64(const struct iotdns_addr *a, const struct iotdns_addr *b)
+{
+	return a->family == 6 && b->family == 6 && memcmp(a->b, b->b, 8) == 0;
+}
+
+/* A query from outside the network to one of its hosts: counted for that
+ * host, and whoever relays it is not made a device. IPv4: from a public to
+ * a private address. IPv6: from a global address no device has used, in
+ * another /64, to a global address a device has used (a ULA, link-local or
+ * loopback destination cannot be reached from the Internet, so such a
+ * query comes from a client on the network, seen for the first time). */
+static bool inbound_query(const struct iotdns_engine *e, const struct iotdns_pkt *p)
+{
+	if (p->src.family != p->dst.family || iotdns_addr_is_multicast(&p->dst))
+		return false;
+	if (p->src.family == 4)
+		return !iotdns_addr_is_local(&p->src) && iotdns_addr_is_local(&p->dst);
+	return p->src.family == 6 && !iotdns_addr_is_local(&p->src) && !same_64(&p->src, &p->dst) &&
+	       !iotdns_devtab_owner_of(e->devs, &p->src) && own_global6(e, &p->dst);
+}
+
+/* A response sent by a host of the network (it serves DNS): from a private
+ * address, or from a global IPv6 address a device has used. */
+static bool lan_responder(const struct iotdns_engine *e, const struct iotdns_pkt *p)
+{
+	return iotdns_addr_is_local(&p->src) || own_global6(e, &p->src);
+}
+
+/* A response to the outside: to a public address, for IPv6 also not one a
+ * device has used nor in the responder's /64. */
+static bool to_outside(const struct iotdns_engine *e, const struct iotdns_pkt *p)
+{
+	return !iotdns_addr_is_local(&p->dst) && !own_global6(e, &p->dst) && !same_64(&p->src, &p->dst);
 }
 
 static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const struct iotdns_dns_msg *m,
 		      uint64_t qh, uint8_t proto, unsigned transport)
 {
-	if (inbound_query(p)) {
+	if (inbound_query(e, p)) {
 		struct iotdns_device *target = device_of_receiver(e, p);
 		if (target)
 			target->requests_received++, target->requests_received_bytes += m->size;
@@ -414,14 +452,19 @@ static void dns_response(struct iotdns_engine *e, const struct iotdns_pkt *p, co
 	 * device it is, or as a new device when it answers a non-local address
 	 * (exposure to the outside). The local resolver answering devices is
 	 * not made a device by that alone. */
-	if (proto == IOTDNS_PROTO_DNS && iotdns_addr_is_local(&p->src)) {
-		struct iotdns_device *resp = device_of_sender(e, p, !iotdns_addr_is_local(&p->dst));
+	if (proto == IOTDNS_PROTO_DNS && lan_responder(e, p)) {
+		bool outside = to_outside(e, p);
+		struct iotdns_device *resp = device_of_sender(e, p, outside);
 		if (resp) {
 			resp->responses_sent++;
 			resp->responses_sent_bytes += m->size;
 			ev.direction = IOTDNS_DIR_FROM_DEVICE;
 			raise_dns(e, resp, &ev, false);
 		}
+		/* an IPv6 answer served to the outside is no device's response
+		 * (its frame goes to the router's MAC) */
+		if (outside && p->dst.family == 6)
+			return;
 	}
 	if (proto == IOTDNS_PROTO_MDNS) {
 		/* Multicast answers are announcements. An mDNS answer sent by unicast

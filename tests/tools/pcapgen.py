@@ -1486,7 +1486,8 @@ class DeviceRun:
             on_link = True
         local = on_link
         if on_link:
-            for h in self.sc.hosts.values():
+            # a LAN host, or a device (one that serves DNS itself) answers from its own MAC
+            for h in list(self.sc.hosts.values()) + self.sc.devices:
                 if h.ip == ip or h.ip6 == ip:
                     mac = h.mac
         r = self.sc.resolvers.get(ip)
@@ -2008,18 +2009,20 @@ class DeviceRun:
 
     def act_responder(self, t, a):
         """An outside host probes the device's port 53; the device answers."""
-        src = self.peer(a['from'][self.rng.randrange(len(a['from']))])
+        addr = a['from'][self.rng.randrange(len(a['from']))]
+        src, me = self.peer(addr), self.my(addr)  # the device's IPv6 address for an IPv6 prober
+        own = self.dev.ip if len(addr) == 4 else self.dev.ip6
         sport = self.rng.randint(1024, 65535)
         ident = self.rng.getrandbits(16)
         q = Dns.message(ident, 0x0100, (a['name'], a['type'], 1),
                         opt={'size': 4096, 'do': False, 'options': []})
-        self.sim.send_udp(t, src, self.me, sport, 53, q, self.rng)
+        self.sim.send_udp(t, src, me, sport, 53, q, self.rng)
         # a `resolver` block for the device's own address says what it serves
-        r = self.sc.resolvers.get(self.dev.ip) or Resolver(self.dev.ip)
+        r = self.sc.resolvers.get(own) or Resolver(own)
         _, answers, _, _ = r.answer(a['name'], a['type'])
         resp = Dns.message(ident, 0x8180, (a['name'], a['type'], 1), answers, (),
                            {'size': 4096, 'do': False, 'options': []})
-        self.sim.send_udp(t + self.rng.randint(300, 2000), self.me, src, 53, sport, resp, self.rng)
+        self.sim.send_udp(t + self.rng.randint(300, 2000), me, src, 53, sport, resp, self.rng)
         self.truth.d['responses_sent'] += 1
 
     def act_dot(self, t, a):
