@@ -115,6 +115,29 @@ static inline size_t frame4(uint8_t *out, const uint8_t smac[6], const uint8_t d
 	return p.n;
 }
 
+/* Ethernet + IPv6 + UDP frame (no extension headers; checksum left 0). */
+static inline size_t frame6(uint8_t *out, const uint8_t smac[6], const uint8_t dmac[6], const uint8_t sip[16],
+			    const uint8_t dip[16], uint16_t sport, uint16_t dport, const uint8_t *payload, size_t plen)
+{
+	struct pb p = { .n = 0 };
+	pb_mem(&p, dmac, 6);
+	pb_mem(&p, smac, 6);
+	pb_u16(&p, 0x86dd);
+	pb_u32(&p, 0x60000000u);
+	pb_u16(&p, (unsigned)(8 + plen));
+	pb_u8(&p, 17);
+	pb_u8(&p, 64);
+	pb_mem(&p, sip, 16);
+	pb_mem(&p, dip, 16);
+	pb_u16(&p, sport);
+	pb_u16(&p, dport);
+	pb_u16(&p, (unsigned)(8 + plen));
+	pb_u16(&p, 0);
+	pb_mem(&p, payload, plen);
+	memcpy(out, p.b, p.n);
+	return p.n;
+}
+
 /* DHCPv4 message: op 1 (client) / 2 (server), type, chaddr, optional DNS servers and host name. */
 static inline size_t dhcp4_msg(uint8_t *out, int op, int type, const uint8_t chaddr[6], const uint8_t ciaddr[4],
 			       const uint8_t (*dns)[4], int ndns, const char *hostname)

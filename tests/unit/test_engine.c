@@ -121,8 +121,61 @@ static void answer(uint64_t ts, const uint8_t *sip, uint16_t dport, uint16_t id,
 	feed(ts, fr, frame4(fr, MAC_GW, MAC_DEV, sip, IP_DEV, 17, 53, dport, 0, dns, n));
 }
 
+/* IPv6 without NAT: which queries come from outside. */
+static void t_ipv6_inbound(void)
+{
+	struct iotdns_engine_config cfg;
+	struct iotdns_err err = { "" };
+	struct iotdns_engine *e6 = NULL;
+	iotdns_engine_config_default(&cfg);
+	cfg.checkers = test_registry;
+	CHECK_EQ_INT(iotdns_engine_new(&e6, &cfg, &err), 0);
+	if (!e6)
+		return;
+	iotdns_engine_begin_input(e6, "unit6.pcap", DLT_EN10MB);
+	static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b }, MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x0c },
+			     MAC_D[6] = { 0x02, 0, 0, 0, 0, 0x0d };
+	struct iotdns_addr b, c, res, out, ula_res, d_glob;
+	iotdns_addr_parse("2001:db8:1:1::b", &b);
+	iotdns_addr_parse("2001:db8:1:1::c", &c);
+	iotdns_addr_parse("2001:db8:1:1::1", &res);
+	iotdns_addr_parse("2001:db8:ff00::9", &out);
+	iotdns_addr_parse("fd00::53", &ula_res);
+	iotdns_addr_parse("2001:db8:beef::d", &d_glob);
+	uint64_t t0 = 1700000000ull * 1000000;
+	uint8_t dns[512], fr[1024];
+	size_t n = dns_msg(dns, 1, false, "cloud.example.test", 28, 0, 0, 0);
+#define FEED6(ts, sm, dm, s, d, sp, dp)                                            \
+	do {                                                                       \
+		struct pcap_pkthdr h = pkthdr((ts), frame6(fr, sm, dm, (s).b, (d).b, sp, dp, dns, n)); \
+		iotdns_engine_packet(e6, &h, fr);                                  \
+	} while (0)
+	/* B asks its resolver from its global address: that address is B's */
+	FEED6(t0, MAC_B, MAC_GW, b, res, 40000, 53);
+	/* an Internet host asks B (the frame comes from the router's MAC) */
+	FEED6(t0 + 1000000, MAC_GW, MAC_B, out, b, 33333, 53);
+	/* C, on B's /64 and never seen before, asks B: a LAN client */
+	FEED6(t0 + 2000000, MAC_C, MAC_B, c, b, 40001, 53);
+	/* D, from a global address never seen, asks a ULA resolver: it cannot be
+	 * outside (a ULA is not reachable from the Internet) */
+	FEED6(t0 + 3000000, MAC_D, MAC_GW, d_glob, ula_res, 40002, 53);
+#undef FEED6
+	iotdns_engine_finish(e6);
+	struct iotdns_devtab *t = iotdns_engine_devices(e6);
+	struct iotdns_device *db = iotdns_devtab_by_mac(t, MAC_B, false);
+	CHECK(db && db->queries == 1 && db->requests_received == 1);
+	CHECK(iotdns_devtab_by_mac(t, MAC_GW, false) == NULL); /* the router relayed; it asked nothing */
+	struct iotdns_device *dc = iotdns_devtab_by_mac(t, MAC_C, false);
+	CHECK(dc && dc->queries == 1 && iotdns_dev_resolver(t, dc, &b, false) != NULL);
+	struct iotdns_device *dd = iotdns_devtab_by_mac(t, MAC_D, false);
+	CHECK(dd && dd->queries == 1);
+	CHECK_EQ_INT(iotdns_devtab_count(t), 3);
+	iotdns_engine_free(e6);
+}
+
 int main(void)
 {
+	t_ipv6_inbound();
 	struct iotdns_engine_config cfg;
 	struct iotdns_err err = { "" };
 	iotdns_engine_config_default(&cfg);
