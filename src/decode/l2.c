@@ -1,6 +1,6 @@
-/* iotdns - link-layer decoding: Ethernet II (+ 802.1Q/802.1ad tags), Linux
- * cooked captures v1/v2, raw IP, BSD loopback. Hands the network layer to
- * ip.c. See docs/internals/decoding.md.
+/* iotdns - link-layer decoding: Ethernet II (+ 802.1Q/802.1ad tags, PPPoE
+ * sessions), Linux cooked captures v1/v2, Linux NFLOG, raw IP, BSD loopback.
+ * Hands the network layer to ip.c. See docs/internals/decoding.md.
  *
  * Everything read here is bounded by pkt->caplen; the frame is borrowed.
  */
@@ -21,6 +21,21 @@
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88a8
 #define ETH_P_QINQ1 0x9100 /* pre-standard stacked VLAN */
+#define ETH_P_PPPOE_SESS 0x8864
+
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+
+#ifndef DLT_NFLOG
+#define DLT_NFLOG 239
+#endif
+#define NFLOG_HDR_LEN 4
+#define NFULA_PAYLOAD 9
+#define NFULA_HWTYPE 15
+#define NFULA_HWHEADER 16
+#define NFULA_HWADDR 8
+#define NFLOG_AF_INET 2
+#define NFLOG_AF_INET6 10
 
 #define SLL_HDR_LEN 16
 #define SLL2_HDR_LEN 20
@@ -39,6 +54,7 @@ bool iotdns_dlt_supported(int dlt)
 	case DLT_IPV6:
 	case DLT_NULL:
 	case DLT_LOOP:
+	case DLT_NFLOG:
 		return true;
 	default:
 		return false;
@@ -147,11 +163,83 @@ static enum iotdns_dec_result decode_ethertype(struct iotdns_decoder *d, struct 
 		et = iotdns_be16(p + off + 2);
 		off += 4;
 	}
+	if (et == ETH_P_PPPOE_SESS) {
+		/* RFC 2516 session stage: ver/type 0x11, code 0, session id,
+		 * length (of the PPP frame), then the PPP protocol */
+		if (n < 8 || off > n - 8)
+			return truncated_l2(d);
+		if (p[off] != 0x11 || p[off + 1] != 0)
+			return IOTDNS_DEC_SKIP;
+		uint32_t len = iotdns_be16(p + off + 4);
+		uint16_t proto = iotdns_be16(p + off + 6);
+		off += 8;
+		if (len < 2)
+			return IOTDNS_DEC_SKIP;
+		if (len - 2 < n - off)
+			n = off + len - 2; /* Ethernet padding after the PPP frame */
+		else if (len - 2 > n - off && !cut)
+			return truncated_l2(d);
+		if (proto == PPP_IPV4)
+			return iotdns_decode_ip(d, pkt, p + off, n - off, 4, cut);
+		if (proto == PPP_IPV6)
+			return iotdns_decode_ip(d, pkt, p + off, n - off, 6, cut);
+		return IOTDNS_DEC_SKIP;
+	}
 	if (et == ETH_P_IPV4)
 		return iotdns_decode_ip(d, pkt, p + off, n - off, 4, cut);
 	if (et == ETH_P_IPV6)
 		return iotdns_decode_ip(d, pkt, p + off, n - off, 6, cut);
 	return IOTDNS_DEC_SKIP;
+}
+
+/* Linux NFLOG (what iptables/nftables "log group" rules pass to a
+ * capture): a 4-byte header (address family, version, resource id), then
+ * TLVs whose length and type are in host byte order (libpcap swaps them
+ * when it reads a file written on the other byte order). The length counts
+ * the 4-byte TLV header, not the padding to a multiple of 4. The packet is
+ * the NFULA_PAYLOAD TLV; the link header, when the kernel had one (packets
+ * received from an Ethernet interface), is NFULA_HWHEADER: destination MAC,
+ * source MAC, ethertype. */
+static enum iotdns_dec_result decode_nflog(struct iotdns_decoder *d, struct iotdns_pkt *pkt,
+					   const uint8_t *p, uint32_t n, bool cut)
+{
+	const uint8_t *payload = NULL, *hwhdr = NULL;
+	uint32_t plen = 0, hwlen = 0, off = NFLOG_HDR_LEN;
+	uint16_t hwtype = 0;
+
+	if (n < NFLOG_HDR_LEN)
+		return truncated_l2(d);
+	while (n - off >= 4) {
+		uint16_t tlen, ttype;
+		memcpy(&tlen, p + off, 2);
+		memcpy(&ttype, p + off + 2, 2);
+		if (tlen < 4 || tlen > n - off)
+			break; /* malformed or cut: keep what was found */
+		const uint8_t *v = p + off + 4;
+		uint32_t vlen = tlen - 4u;
+		switch (ttype & 0x7fff) {
+		case NFULA_PAYLOAD: payload = v; plen = vlen; break;
+		case NFULA_HWHEADER: hwhdr = v; hwlen = vlen; break;
+		case NFULA_HWTYPE: if (vlen >= 2) hwtype = iotdns_be16(v); break;
+		default: break;
+		}
+		uint32_t step = ((uint32_t)tlen + 3u) & ~3u;
+		if (step > n - off)
+			break;
+		off += step;
+	}
+	if (!payload) /* the frame ending inside a TLV header is a truncation */
+		return n - off > 0 && n - off < 4 && !cut ? truncated_l2(d) : IOTDNS_DEC_SKIP;
+	if (hwhdr && hwlen >= 14 && hwtype == 1 /* ARPHRD_ETHER */) {
+		memcpy(pkt->dst_mac, hwhdr, 6);
+		memcpy(pkt->src_mac, hwhdr + 6, 6);
+		pkt->has_mac = true;
+	}
+	switch (p[0]) {
+	case NFLOG_AF_INET: return iotdns_decode_ip(d, pkt, payload, plen, 4, cut);
+	case NFLOG_AF_INET6: return iotdns_decode_ip(d, pkt, payload, plen, 6, cut);
+	default: return iotdns_decode_ip(d, pkt, payload, plen, 0, cut);
+	}
 }
 
 /* DLT_NULL / DLT_LOOP: a 4-byte address family, in the capturing host's
@@ -239,6 +327,8 @@ enum iotdns_dec_result iotdns_decode_frame(struct iotdns_decoder *d, int dlt, co
 	case DLT_NULL:
 	case DLT_LOOP:
 		return decode_null(d, pkt, data, n, cut);
+	case DLT_NFLOG:
+		return decode_nflog(d, pkt, data, n, cut);
 	default:
 		return IOTDNS_DEC_SKIP;
 	}

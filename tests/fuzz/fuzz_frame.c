@@ -22,7 +22,7 @@
 #include "iotdns/tcp_stream.h"
 
 static const int dlts[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_RAW, 101,
-			    DLT_IPV4,   DLT_IPV6,      DLT_NULL,       DLT_LOOP };
+			    DLT_IPV4,   DLT_IPV6,      DLT_NULL,       DLT_LOOP, DLT_NFLOG };
 
 static volatile uint32_t sink;
 

@@ -522,6 +522,126 @@ static void test_corpus(void)
 	corpus_file(dir, "tcpdump__LINKTYPE_RAW_ipv6.pcap", DLT_RAW, 1, 0, false);
 	corpus_file(dir, "tcpdump__dns-badcookie.pcap", DLT_NULL, 4, 0, false);
 	corpus_file(dir, "suricata__datasets-06-state-long_input.pcap", DLT_EN10MB, 1200, 1200, true);
+	/* 4 frames: every one an NFLOG-logged DNS answer received on Ethernet */
+	corpus_file(dir, "tcpdump__nflog.pcap", DLT_NFLOG, 4, 0, true);
+}
+
+/* PPPoE session stage (RFC 2516) inside Ethernet, with and without VLAN
+ * tags: ver/type 0x11, code 0, session id, PPP frame length, protocol. */
+static size_t mk_pppoe(uint8_t *b, unsigned code, unsigned ppp_len, unsigned proto)
+{
+	b[0] = 0x11;
+	b[1] = (uint8_t)code;
+	be16(b + 2, 0x556a);
+	be16(b + 4, ppp_len);
+	be16(b + 6, proto);
+	return 8;
+}
+
+static void test_pppoe(void)
+{
+	uint8_t f[256];
+	unsigned q2[] = { 0x8100, 0x8100 }, q2v[] = { 421, 785 };
+	size_t h, n, ip;
+
+	h = mk_eth(f, NULL, NULL, 0, 0x8864);
+	ip = mk_ipv4_udp(f + h + 8);
+	mk_pppoe(f + h, 0, (unsigned)(ip + 2), 0x0021);
+	n = h + 8 + ip;
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(is_v4_udp());
+	CHECK(pkt.has_mac && memcmp(pkt.src_mac, MAC_S, 6) == 0);
+
+	/* behind two VLAN tags (ndpi__dns.pcap), IPv6, Ethernet padding after it */
+	h = mk_eth(f, q2, q2v, 2, 0x8864);
+	ip = mk_ipv6_udp(f + h + 8);
+	mk_pppoe(f + h, 0, (unsigned)(ip + 2), 0x0057);
+	n = h + 8 + ip;
+	memset(f + n, 0, 6);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n + 6, n + 6), IOTDNS_DEC_OK);
+	CHECK(is_v6_udp());
+	CHECK_EQ_INT(pkt.vlan, 421);
+	CHECK_EQ_INT(pkt.vlan_inner, 785);
+
+	/* not ours: discovery stage (code 0x09 PADI), LCP (0xc021) */
+	h = mk_eth(f, NULL, NULL, 0, 0x8864);
+	ip = mk_ipv4_udp(f + h + 8);
+	mk_pppoe(f + h, 0x09, (unsigned)(ip + 2), 0x0021);
+	n = h + 8 + ip;
+	uint64_t mal0 = st.malformed;
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_SKIP);
+	mk_pppoe(f + h, 0, (unsigned)(ip + 2), 0xc021);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_SKIP);
+	CHECK_EQ_INT(st.malformed, mal0);
+
+	/* a length past the frame: truncated (malformed), unless the snaplen cut it */
+	uint64_t l2bad = st.problems[IOTDNS_P_TRUNCATED_L2];
+	mk_pppoe(f + h, 0, (unsigned)(ip + 2 + 40), 0x0021);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_BAD);
+	CHECK_EQ_INT(st.problems[IOTDNS_P_TRUNCATED_L2], l2bad + 1);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n + 40), IOTDNS_DEC_OK); /* cut by the snaplen: the IP packet is whole */
+	CHECK(is_v4_udp());
+	CHECK_EQ_INT(st.problems[IOTDNS_P_TRUNCATED_L2], l2bad + 1);
+	/* the PPPoE header itself cut short */
+	CHECK_EQ_INT(run(DLT_EN10MB, f, h + 5, h + 5), IOTDNS_DEC_BAD);
+}
+
+/* One NFLOG TLV (length and type in host byte order, padded to 4). */
+static size_t nflog_tlv(uint8_t *b, uint16_t type, const void *v, uint16_t vlen)
+{
+	uint16_t len = (uint16_t)(4 + vlen);
+	memcpy(b, &len, 2);
+	memcpy(b + 2, &type, 2);
+	if (vlen)
+		memcpy(b + 4, v, vlen);
+	size_t padded = ((size_t)len + 3) & ~(size_t)3;
+	memset(b + len, 0, padded - len);
+	return padded;
+}
+
+static void test_nflog(void)
+{
+	uint8_t f[512], ipb[128], hw[14];
+	const uint8_t prefix[5] = "test", hwtype[2] = { 0, 1 };
+	size_t n, ip;
+
+	memcpy(hw, MAC_D, 6);
+	memcpy(hw + 6, MAC_S, 6);
+	hw[12] = 0x08, hw[13] = 0x00;
+	/* IPv4 with the Ethernet header the kernel saw */
+	ip = mk_ipv4_udp(ipb);
+	f[0] = 2, f[1] = 0, be16(f + 2, 20);
+	n = 4;
+	n += nflog_tlv(f + n, 10, prefix, 5); /* NFULA_PREFIX: odd length, padded */
+	n += nflog_tlv(f + n, 15, hwtype, 2);  /* NFULA_HWTYPE: Ethernet */
+	n += nflog_tlv(f + n, 16, hw, 14);     /* NFULA_HWHEADER */
+	n += nflog_tlv(f + n, 9, ipb, (uint16_t)ip);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, n, n), IOTDNS_DEC_OK);
+	CHECK(is_v4_udp());
+	CHECK(pkt.has_mac && memcmp(pkt.src_mac, MAC_S, 6) == 0 && memcmp(pkt.dst_mac, MAC_D, 6) == 0);
+
+	/* IPv6, no link header (a packet the host sent): no MAC */
+	ip = mk_ipv6_udp(ipb);
+	f[0] = 10;
+	n = 4 + nflog_tlv(f + 4, 9, ipb, (uint16_t)ip);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, n, n), IOTDNS_DEC_OK);
+	CHECK(is_v6_udp());
+	CHECK(!pkt.has_mac);
+
+	/* hostile TLV lengths: 0 (would loop), past the frame: never read beyond it */
+	uint16_t zero = 0, nine = 9, big = 400;
+	memcpy(f + 4, &zero, 2);
+	memcpy(f + 6, &nine, 2);
+	CHECK(run(DLT_NFLOG, f, n, n) != IOTDNS_DEC_OK);
+	memcpy(f + 4, &big, 2);
+	CHECK(run(DLT_NFLOG, f, n, n) != IOTDNS_DEC_OK);
+	/* no payload TLV at all: nothing to decode; ending inside a TLV header
+	 * or inside the NFLOG header: truncated */
+	n = 4 + nflog_tlv(f + 4, 10, prefix, 5);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, n, n), IOTDNS_DEC_SKIP);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, n + 2, n + 2), IOTDNS_DEC_BAD);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, 3, 3), IOTDNS_DEC_BAD);
+	CHECK(iotdns_dlt_supported(DLT_NFLOG));
 }
 
 /* Not an assertion (sanitizer builds are slow): how long one plain
@@ -555,6 +675,8 @@ int main(void)
 	test_vlan();
 	test_sll();
 	test_raw_and_null();
+	test_pppoe();
+	test_nflog();
 	test_truncation();
 	test_corpus();
 	bench();
