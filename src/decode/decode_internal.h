@@ -60,7 +60,18 @@ struct iotdns_decoder {
 	struct iotdns_stats *st;    /* borrowed */
 	struct iotdns_limits lim;   /* copy */
 	struct iotdns_frag_table frag;
+	bool in_tunnel;             /* decoding the inner packet of a tunnel */
 };
+
+/* UDP ports of the tunnels whose inner packets are decoded. */
+#define IOTDNS_PORT_VXLAN 4789
+#define IOTDNS_PORT_VXLAN_GPE 4790
+#define IOTDNS_PORT_GENEVE 6081
+
+/* l2.c: the UDP datagram in pkt (payload, dport) is a tunnel header and
+ * what it carries: decodes the inner packet into pkt instead. A header this
+ * does not recognise leaves pkt as the UDP datagram it is. */
+enum iotdns_dec_result iotdns_decode_tunnel(struct iotdns_decoder *d, struct iotdns_pkt *pkt, bool cut);
 
 /* frag.c */
 int iotdns_frag_init(struct iotdns_frag_table *ft, const struct iotdns_limits *lim);

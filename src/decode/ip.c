@@ -24,6 +24,18 @@ static inline enum iotdns_dec_result bad(struct iotdns_decoder *d, enum iotdns_p
 	return IOTDNS_DEC_BAD;
 }
 
+static inline bool tunnel_port(uint16_t port)
+{
+	return port == IOTDNS_PORT_VXLAN || port == IOTDNS_PORT_VXLAN_GPE || port == IOTDNS_PORT_GENEVE;
+}
+
+/* A DNS client may use any source port, a tunnel's among them: a datagram
+ * to or from a DNS port is DNS, whatever the other port. */
+static inline bool dns_port(uint16_t port)
+{
+	return port == 53 || port == 5353 || port == 5355;
+}
+
 enum iotdns_dec_result iotdns_decode_l4(struct iotdns_decoder *d, struct iotdns_pkt *pkt,
 					uint8_t proto, const uint8_t *p, uint32_t n,
 					bool short_by_cut)
@@ -48,6 +60,12 @@ enum iotdns_dec_result iotdns_decode_l4(struct iotdns_decoder *d, struct iotdns_
 		pkt->dport = iotdns_be16(p + 2);
 		pkt->payload = p + 8;
 		pkt->payload_len = ulen - 8;
+		/* a tunnel: the packet inside is the one to analyze (one level;
+		 * not when this datagram sits in the reassembly buffer, which the
+		 * inner packet's own fragments could reuse) */
+		if (IOTDNS_UNLIKELY(tunnel_port(pkt->sport) || tunnel_port(pkt->dport)) && !d->in_tunnel &&
+		    !pkt->reassembled && !dns_port(pkt->sport) && !dns_port(pkt->dport))
+			return iotdns_decode_tunnel(d, pkt, short_by_cut);
 		return IOTDNS_DEC_OK;
 	}
 	case IPPROTO_TCP_V: {

@@ -1,6 +1,7 @@
 /* iotdns - link-layer decoding: Ethernet II (+ 802.1Q/802.1ad tags, PPPoE
- * sessions), Linux cooked captures v1/v2, Linux NFLOG, raw IP, BSD loopback.
- * Hands the network layer to ip.c. See docs/internals/decoding.md.
+ * sessions), Linux cooked captures v1/v2, Linux NFLOG, raw IP, BSD loopback,
+ * and the packets inside VXLAN, VXLAN-GPE and Geneve tunnels. Hands the
+ * network layer to ip.c. See docs/internals/decoding.md.
  *
  * Everything read here is bounded by pkt->caplen; the frame is borrowed.
  */
@@ -192,6 +193,82 @@ static enum iotdns_dec_result decode_ethertype(struct iotdns_decoder *d, struct 
 	return IOTDNS_DEC_SKIP;
 }
 
+static enum iotdns_dec_result decode_ether(struct iotdns_decoder *d, struct iotdns_pkt *pkt,
+					   const uint8_t *p, uint32_t n, bool cut)
+{
+	if (n < 14)
+		return truncated_l2(d);
+	memcpy(pkt->dst_mac, p, 6);
+	memcpy(pkt->src_mac, p + 6, 6);
+	pkt->has_mac = true;
+	/* 802.3 length field (<= 1500, LLC/SNAP follows): not IP for us */
+	if (iotdns_be16(p + 12) <= 1500)
+		return IOTDNS_DEC_SKIP;
+	return decode_ethertype(d, pkt, p, n, iotdns_be16(p + 12), 14, cut);
+}
+
+/* Tunnels (UDP to the tunnel's port). VXLAN (RFC 7348): 8 bytes, flag I
+ * (0x08) set, then an Ethernet frame. VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe):
+ * 8 bytes, next protocol in byte 3: 1 IPv4, 2 IPv6, 3 Ethernet. Geneve (RFC 8926): 8 bytes + options (length in byte
+ * 0, in 4-byte words), version 0, protocol type 0x6558 (Ethernet), 0x0800
+ * or 0x86dd. The inner packet replaces the outer one: its addresses and MACs
+ * are the ones that say which device sent it. */
+enum iotdns_dec_result iotdns_decode_tunnel(struct iotdns_decoder *d, struct iotdns_pkt *pkt, bool cut)
+{
+	const uint8_t *p = pkt->payload;
+	uint32_t n = pkt->payload_len, hdr = 8;
+	unsigned inner; /* 4, 6, or 1 for Ethernet */
+
+	/* the tunnel's port is the destination, or for a reply the source */
+	uint16_t port = pkt->dport == IOTDNS_PORT_VXLAN || pkt->dport == IOTDNS_PORT_VXLAN_GPE ||
+				pkt->dport == IOTDNS_PORT_GENEVE
+			? pkt->dport
+			: pkt->sport;
+
+	if (n < 8)
+		return IOTDNS_DEC_OK;
+	switch (port) {
+	case IOTDNS_PORT_VXLAN:
+		if (!(p[0] & 0x08))
+			return IOTDNS_DEC_OK;
+		inner = 1;
+		break;
+	case IOTDNS_PORT_VXLAN_GPE:
+		/* the next protocol as Wireshark reads it, P flag or not; without
+		 * one, the VXLAN layout (Ethernet) */
+		if (p[3] == 1 || p[3] == 2)
+			inner = p[3] == 1 ? 4 : 6;
+		else if (p[3] == 3 || (p[3] == 0 && !(p[0] & 0x04)))
+			inner = 1;
+		else
+			return IOTDNS_DEC_OK;
+		break;
+	default: { /* Geneve */
+		uint16_t proto = iotdns_be16(p + 2);
+		if (p[0] >> 6)
+			return IOTDNS_DEC_OK; /* an unknown version */
+		hdr += (uint32_t)(p[0] & 0x3f) * 4;
+		if (proto == 0x6558)
+			inner = 1;
+		else if (proto == ETH_P_IPV4 || proto == ETH_P_IPV6)
+			inner = proto == ETH_P_IPV4 ? 4 : 6;
+		else
+			return IOTDNS_DEC_OK;
+		if (hdr > n)
+			return IOTDNS_DEC_OK;
+		break;
+	}
+	}
+	p += hdr;
+	n -= hdr;
+	pkt_reset(pkt);
+	d->in_tunnel = true;
+	enum iotdns_dec_result r = inner == 1 ? decode_ether(d, pkt, p, n, cut)
+					      : iotdns_decode_ip(d, pkt, p, n, inner, cut);
+	d->in_tunnel = false;
+	return r;
+}
+
 /* Linux NFLOG (what iptables/nftables "log group" rules pass to a
  * capture): a 4-byte header (address family, version, resource id), then
  * TLVs whose length and type are in host byte order (libpcap swaps them
@@ -297,15 +374,7 @@ enum iotdns_dec_result iotdns_decode_frame(struct iotdns_decoder *d, int dlt, co
 
 	switch (dlt) {
 	case DLT_EN10MB:
-		if (n < 14)
-			return truncated_l2(d);
-		memcpy(pkt->dst_mac, data, 6);
-		memcpy(pkt->src_mac, data + 6, 6);
-		pkt->has_mac = true;
-		/* 802.3 length field (<= 1500, LLC/SNAP follows): not IP for us */
-		if (iotdns_be16(data + 12) <= 1500)
-			return IOTDNS_DEC_SKIP;
-		return decode_ethertype(d, pkt, data, n, iotdns_be16(data + 12), 14, cut);
+		return decode_ether(d, pkt, data, n, cut);
 	case DLT_LINUX_SLL:
 		if (n < SLL_HDR_LEN)
 			return truncated_l2(d);

@@ -203,8 +203,9 @@ class Tshark:
           and kind: dns (port 53), mdns (5353), llmnr (5355), in that order
           of precedence, as iotdns dispatches them.
         Frames whose DNS sits behind a second IP header (a tunnel) are
-        counted, and also reported as tunneled: iotdns does not decode
-        tunnels, which exceptions.tsv then says."""
+        counted, and also reported as tunneled: iotdns decodes VXLAN,
+        VXLAN-GPE and Geneve but no other tunnel, which exceptions.tsv then
+        says."""
         env = dict(os.environ)
         if self.confdir:
             env["WIRESHARK_CONFIG_DIR"] = self.confdir

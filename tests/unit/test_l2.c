@@ -644,6 +644,107 @@ static void test_nflog(void)
 	CHECK(iotdns_dlt_supported(DLT_NFLOG));
 }
 
+/* Outer IPv4/UDP (10.0.0.1 -> 10.0.0.2, sport -> dport) around `inner`. */
+static size_t mk_outer(uint8_t *b, unsigned sport, unsigned dport, const uint8_t *inner, size_t len)
+{
+	static const uint8_t o_src[4] = { 10, 0, 0, 1 }, o_dst[4] = { 10, 0, 0, 2 };
+	b[0] = 0x45;
+	b[1] = 0;
+	be16(b + 2, (unsigned)(28 + len));
+	be16(b + 4, 0x4321);
+	be16(b + 6, 0);
+	b[8] = 63;
+	b[9] = 17;
+	be16(b + 10, 0);
+	memcpy(b + 12, o_src, 4);
+	memcpy(b + 16, o_dst, 4);
+	be16(b + 20, sport);
+	be16(b + 22, dport);
+	be16(b + 24, (unsigned)(8 + len));
+	be16(b + 26, 0);
+	memcpy(b + 28, inner, len);
+	return 28 + len;
+}
+
+static void test_tunnels(void)
+{
+	uint8_t f[512], in[256], t[300];
+	size_t h, n, k, ie;
+	static const uint8_t outer_mac[6] = { 0x02, 0xee, 0, 0, 0, 1 };
+
+	/* the inner Ethernet frame: MAC_S -> MAC_D, IPv4 UDP 5353 -> 53 */
+	ie = mk_eth(in, NULL, NULL, 0, 0x0800);
+	ie += mk_ipv4_udp(in + ie);
+
+	/* VXLAN: I flag, VNI, Ethernet inside; the outer frame from another MAC */
+	memset(t, 0, 8);
+	t[0] = 0x08;
+	t[6] = 0x2a;
+	memcpy(t + 8, in, ie);
+	h = mk_eth(f, NULL, NULL, 0, 0x0800);
+	memcpy(f + 6, outer_mac, 6);
+	n = h + mk_outer(f + h, 51000, 4789, t, 8 + ie);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(is_v4_udp());
+	CHECK(pkt.has_mac && memcmp(pkt.src_mac, MAC_S, 6) == 0);
+
+	/* without the I flag: left as the UDP datagram it is */
+	t[0] = 0;
+	n = h + mk_outer(f + h, 51000, 4789, t, 8 + ie);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(pkt.l4 == IOTDNS_L4_UDP && pkt.dport == 4789 && pkt.payload_len == 8 + ie);
+
+	/* VXLAN-GPE carrying IPv6, in a reply (the tunnel port is the source) */
+	memset(t, 0, 8);
+	t[0] = 0x0c;
+	t[3] = 2;
+	k = mk_ipv6_udp(t + 8);
+	n = h + mk_outer(f + h, 4790, 51000, t, 8 + k);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(is_v6_udp());
+	CHECK(!pkt.has_mac); /* no inner link layer: the outer MAC is the tunnel's, not the device's */
+
+	/* Geneve with 8 bytes of options, Ethernet inside */
+	memset(t, 0, 16);
+	t[0] = 2; /* option length in 4-byte words */
+	be16(t + 2, 0x6558);
+	memcpy(t + 16, in, ie);
+	n = h + mk_outer(f + h, 51000, 6081, t, 16 + ie);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(is_v4_udp());
+	CHECK(memcmp(pkt.src_mac, MAC_S, 6) == 0);
+	/* options longer than the datagram: not decapsulated, nothing read past it */
+	t[0] = 0x3f;
+	n = h + mk_outer(f + h, 51000, 6081, t, 16);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(pkt.dport == 6081);
+
+	/* a tunnel inside a tunnel: one level only */
+	uint8_t t2[400];
+	memset(t2, 0, 8);
+	t2[0] = 0x08;                       /* inner VXLAN header */
+	memcpy(t2 + 8, in, ie);             /* ...around the Ethernet frame */
+	uint8_t mid[400];
+	k = mk_eth(mid, NULL, NULL, 0, 0x0800);
+	k += mk_outer(mid + k, 51001, 4789, t2, 8 + ie); /* Ethernet/IPv4/UDP 4789/VXLAN/frame */
+	memset(t, 0, 8);
+	t[0] = 0x08;
+	memcpy(t + 8, mid, k);
+	n = h + mk_outer(f + h, 51000, 4789, t, 8 + k);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(pkt.l4 == IOTDNS_L4_UDP && pkt.dport == 4789 && pkt.sport == 51001);
+
+	/* a DNS client whose source port happens to be 4789: DNS, not a tunnel */
+	uint8_t dns[12] = { 0x12, 0x34, 0x01, 0 };
+	n = h + mk_outer(f + h, 4789, 53, dns, sizeof(dns));
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(pkt.sport == 4789 && pkt.dport == 53 && pkt.payload_len == sizeof(dns));
+	/* a short tunnel header */
+	n = h + mk_outer(f + h, 51000, 4789, t, 5);
+	CHECK_EQ_INT(run(DLT_EN10MB, f, n, n), IOTDNS_DEC_OK);
+	CHECK(pkt.dport == 4789 && pkt.payload_len == 5);
+}
+
 /* Not an assertion (sanitizer builds are slow): how long one plain
  * Ethernet/IPv4/UDP frame takes. */
 static void bench(void)
@@ -677,6 +778,7 @@ int main(void)
 	test_raw_and_null();
 	test_pppoe();
 	test_nflog();
+	test_tunnels();
 	test_truncation();
 	test_corpus();
 	bench();
