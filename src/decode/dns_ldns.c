@@ -478,13 +478,13 @@ static void copy_answer(struct iotdns_dns_answer *a, const ldns_rr *rr, struct n
 		rdf_name(memo, MEMO_TARGET, ldns_rr_rdf(rr, target_idx), a->target);
 }
 
-/* One record of the question section: the first one is the question. */
+/* The first record of the question section: the question. */
 static void take_question(struct iotdns_dns_msg *m, const ldns_rr *q, struct name_memo *memo)
 {
 	const ldns_rdf *owner = ldns_rr_owner(q);
 	struct name_info info;
 
-	if (m->has_question || !owner ||
+	if (!owner ||
 	    !name_to_text2(ldns_rdf_data(owner), ldns_rdf_size(owner), m->qname, m->qname_raw, &info))
 		return;
 	uint16_t qclass = (uint16_t)ldns_rr_get_class(q);
@@ -652,7 +652,10 @@ int iotdns_dns_parse(struct iotdns_dns_parser *p, const uint8_t *wire, uint32_t 
 				return IOTDNS_EMALFORMED;
 			}
 			switch (sections[s]) {
-			case LDNS_SECTION_QUESTION: take_question(m, rr, &memo); break;
+			case LDNS_SECTION_QUESTION:
+				if (i == 0) /* the question is the first one, as it always was */
+					take_question(m, rr, &memo);
+				break;
 			case LDNS_SECTION_ANSWER: take_answer(m, rr, &memo); break;
 			case LDNS_SECTION_AUTHORITY: take_authority(m, rr, &memo); break;
 			default: take_additional(m, rr); break;

@@ -34,7 +34,6 @@
 #define NFULA_PAYLOAD 9
 #define NFULA_HWTYPE 15
 #define NFULA_HWHEADER 16
-#define NFULA_HWADDR 8
 #define NFLOG_AF_INET 2
 #define NFLOG_AF_INET6 10
 
@@ -207,9 +206,10 @@ static enum iotdns_dec_result decode_ether(struct iotdns_decoder *d, struct iotd
 	return decode_ethertype(d, pkt, p, n, iotdns_be16(p + 12), 14, cut);
 }
 
-/* Tunnels (UDP to the tunnel's port). VXLAN (RFC 7348): 8 bytes, flag I
- * (0x08) set, then an Ethernet frame. VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe):
- * 8 bytes, next protocol in byte 3: 1 IPv4, 2 IPv6, 3 Ethernet. Geneve (RFC 8926): 8 bytes + options (length in byte
+/* Tunnels (UDP to or from the tunnel's port). VXLAN (RFC 7348): 8 bytes,
+ * flag I (0x08) set, then an Ethernet frame. VXLAN-GPE
+ * (draft-ietf-nvo3-vxlan-gpe): 8 bytes, next protocol in byte 3: 1 IPv4,
+ * 2 IPv6, 3 Ethernet. Geneve (RFC 8926): 8 bytes + options (length in byte
  * 0, in 4-byte words), version 0, protocol type 0x6558 (Ethernet), 0x0800
  * or 0x86dd. The inner packet replaces the outer one: its addresses and MACs
  * are the ones that say which device sent it. */

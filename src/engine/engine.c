@@ -326,8 +326,6 @@ static void on_txn_done(void *ctx, const struct iotdns_txn *done)
 			e->chk[i].self->on_txn(&e->chk[i], dev, dev->chk_state[i], txn);
 }
 
-/* A query from a public IPv4 address to a private one came in from outside
- * (through the router): its sender is not a device of this network. */
 /* IPv6 addresses of the monitored network that are global: a network
  * without NAT numbers its hosts from a global prefix, so the value of an
  * address does not say whether it is on the LAN. One that a known device
