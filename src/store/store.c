@@ -1202,7 +1202,7 @@ static int store_names(struct iotdns_store *s, int64_t dev_id, int64_t run_id,
 		else if ((rc = pend_add(s, dev_id, run_id, rec, err)))
 			return rc;
 	}
-	if (sort)
+	if (sort && n > 1) /* (a device without names has no order array at all) */
 		qsort(s->order, n, sizeof(*s->order), name_order);
 	for (uint32_t i = 0; i < n; i++)
 		if ((rc = pend_add(s, dev_id, run_id, s->order[i], err)))

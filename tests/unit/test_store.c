@@ -1105,6 +1105,35 @@ static void test_disk_full(void)
 	sqlite3_close(peer);
 }
 
+/* A flush whose devices have asked no names yet (DHCP only): nothing to
+ * sort, no order array allocated; the device is still stored. */
+static void test_nameless(void)
+{
+	char path[PATH_MAX + 32];
+	struct iotdns_store *s = NULL;
+	struct iotdns_err err = { "" };
+	struct iotdns_stats st;
+	int64_t run = 0;
+
+	path_in_tmp(path, sizeof(path), "nameless.db");
+	CHECK_EQ_INT(iotdns_store_open(&s, path, &err), IOTDNS_OK);
+	if (!s)
+		return;
+	struct iotdns_run_info ri = { NULL, NULL, NULL, T0 };
+	iotdns_store_run_begin(s, &ri, &run, &err);
+	memset(&st, 0, sizeof(st));
+	struct iotdns_devtab *t = new_table(&st);
+	struct iotdns_device *d = iotdns_devtab_by_mac(t, (uint8_t[6]){ 0x02, 0xcc, 0, 0, 0, 1 }, true);
+	d->first_us = d->last_us = T0;
+	CHECK_EQ_INT(iotdns_store_flush(s, run, t, &st, NULL, 0, NULL, &err), IOTDNS_OK);
+	sqlite3 *peer = peer_open(path);
+	CHECK_EQ_INT(q_int(peer, "SELECT count(*) FROM devices"), 1);
+	CHECK_EQ_INT(q_int(peer, "SELECT count(*) FROM names"), 0);
+	sqlite3_close(peer);
+	iotdns_devtab_free(t, NULL, NULL);
+	iotdns_store_close(s);
+}
+
 static void test_speed(void)
 {
 	char path[PATH_MAX + 32], name[96];
@@ -1216,6 +1245,7 @@ int main(void)
 	test_failed_flush();
 	test_max_page_count();
 	test_disk_full();
+	test_nameless();
 	test_speed();
 	iotdns_enrich_close(e);
 
