@@ -44,6 +44,12 @@ uint64_t iotdns_addr_hash(const struct iotdns_addr *a);
  * multicast and unspecified addresses: "local" in the sense of the checks. */
 bool iotdns_addr_is_local(const struct iotdns_addr *a);
 bool iotdns_addr_is_multicast(const struct iotdns_addr *a);
+/* Two IPv6 addresses of the same site: the same /48, the largest prefix a
+ * site is given (RFC 6177; homes get a /48 to a /64). Global IPv6 does not
+ * say LAN or Internet by its value; hosts in one site's prefix are counted
+ * as one network, so a client in another /64 of the same site is never
+ * taken for the Internet. False unless both are IPv6. */
+bool iotdns_addr_same_site6(const struct iotdns_addr *a, const struct iotdns_addr *b);
 
 /* "aa:bb:cc:dd:ee:ff"; returns buf. */
 char *iotdns_mac_str(const uint8_t mac[6], char buf[IOTDNS_MAC_TEXT]);

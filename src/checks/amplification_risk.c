@@ -329,15 +329,11 @@ static double secs(uint64_t us)
 }
 
 /* Non-local in the sense of reflection: not a private/link-local address,
- * and for IPv6 not in the responder's own /64 (LAN clients with global
- * IPv6 addresses share the prefix of the LAN). */
+ * and for IPv6 not of the responder's own site (LAN clients with global
+ * IPv6 addresses share the site's prefix, a /48 at most). */
 static bool remote_is_outside(const struct iotdns_pkt *p)
 {
-	if (iotdns_addr_is_local(&p->dst))
-		return false;
-	if (p->dst.family == 6 && p->src.family == 6 && memcmp(p->dst.b, p->src.b, 8) == 0)
-		return false;
-	return true;
+	return !iotdns_addr_is_local(&p->dst) && !iotdns_addr_same_site6(&p->dst, &p->src);
 }
 
 static bool remember_addr(struct iotdns_addr *set, uint32_t *n, const struct iotdns_addr *a)

@@ -329,21 +329,17 @@ static void on_txn_done(void *ctx, const struct iotdns_txn *done)
 /* IPv6 addresses of the monitored network that are global: a network
  * without NAT numbers its hosts from a global prefix, so the value of an
  * address does not say whether it is on the LAN. One that a known device
- * has sent from is. Two addresses in the same /64 are on the same link. */
+ * has sent from is, and two addresses of the same site prefix
+ * (iotdns_addr_same_site6: the same /48) are on the same network. */
 static bool own_global6(const struct iotdns_engine *e, const struct iotdns_addr *a)
 {
 	return a->family == 6 && !iotdns_addr_is_local(a) && iotdns_devtab_owner_of(e->devs, a) != NULL;
 }
 
-static bool same_64(const struct iotdns_addr *a, const struct iotdns_addr *b)
-{
-	return a->family == 6 && b->family == 6 && memcmp(a->b, b->b, 8) == 0;
-}
-
 /* A query from outside the network to one of its hosts: counted for that
  * host, and whoever relays it is not made a device. IPv4: from a public to
- * a private address. IPv6: from a global address no device has used, in
- * another /64, to a global address a device has used (a ULA, link-local or
+ * a private address. IPv6: from a global address no device has used, of
+ * another site, to a global address a device has used (a ULA, link-local or
  * loopback destination cannot be reached from the Internet, so such a
  * query comes from a client on the network, seen for the first time). */
 static bool inbound_query(const struct iotdns_engine *e, const struct iotdns_pkt *p)
@@ -352,7 +348,7 @@ static bool inbound_query(const struct iotdns_engine *e, const struct iotdns_pkt
 		return false;
 	if (p->src.family == 4)
 		return !iotdns_addr_is_local(&p->src) && iotdns_addr_is_local(&p->dst);
-	return p->src.family == 6 && !iotdns_addr_is_local(&p->src) && !same_64(&p->src, &p->dst) &&
+	return p->src.family == 6 && !iotdns_addr_is_local(&p->src) && !iotdns_addr_same_site6(&p->src, &p->dst) &&
 	       !iotdns_devtab_owner_of(e->devs, &p->src) && own_global6(e, &p->dst);
 }
 
@@ -364,10 +360,10 @@ static bool lan_responder(const struct iotdns_engine *e, const struct iotdns_pkt
 }
 
 /* A response to the outside: to a public address, for IPv6 also not one a
- * device has used nor in the responder's /64. */
+ * device has used nor of the responder's site. */
 static bool to_outside(const struct iotdns_engine *e, const struct iotdns_pkt *p)
 {
-	return !iotdns_addr_is_local(&p->dst) && !own_global6(e, &p->dst) && !same_64(&p->src, &p->dst);
+	return !iotdns_addr_is_local(&p->dst) && !own_global6(e, &p->dst) && !iotdns_addr_same_site6(&p->src, &p->dst);
 }
 
 static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const struct iotdns_dns_msg *m,

@@ -52,6 +52,11 @@ bool iotdns_addr_is_multicast(const struct iotdns_addr *a)
 	return false;
 }
 
+bool iotdns_addr_same_site6(const struct iotdns_addr *a, const struct iotdns_addr *b)
+{
+	return a->family == 6 && b->family == 6 && memcmp(a->b, b->b, 6) == 0;
+}
+
 bool iotdns_addr_is_local(const struct iotdns_addr *a)
 {
 	const uint8_t *b = a->b;

@@ -19,6 +19,14 @@ int main(void)
 	CHECK_EQ_INT(b.family, 6);
 	CHECK_EQ_STR(iotdns_addr_str(&b, buf), "2001:db8::1");
 	CHECK(!iotdns_addr_eq(&a, &b));
+	/* the same site: the same /48 */
+	struct iotdns_addr s1, s2, s3, v4;
+	CHECK(iotdns_addr_parse("2001:db8:1:1::10", &s1) && iotdns_addr_parse("2001:db8:1:ff00::20", &s2) &&
+	      iotdns_addr_parse("2001:db8:2:1::10", &s3) && iotdns_addr_parse("192.168.1.1", &v4));
+	CHECK(iotdns_addr_same_site6(&s1, &s2));
+	CHECK(!iotdns_addr_same_site6(&s1, &s3));
+	CHECK(!iotdns_addr_same_site6(&v4, &v4)); /* IPv6 only */
+	CHECK(!iotdns_addr_same_site6(&s1, &v4));
 	CHECK(!iotdns_addr_parse("300.1.1.1", &a));
 	CHECK(!iotdns_addr_parse("example", &a));
 	CHECK(local("192.168.1.10"));

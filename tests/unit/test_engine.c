@@ -159,17 +159,25 @@ static void t_ipv6_inbound(void)
 	/* D, from a global address never seen, asks a ULA resolver: it cannot be
 	 * outside (a ULA is not reachable from the Internet) */
 	FEED6(t0 + 3000000, MAC_D, MAC_GW, d_glob, ula_res, 40002, 53);
+	/* E, in another /64 of B's site (2001:db8:1::/48), asks B through the
+	 * router: a client on the network, not the Internet */
+	struct iotdns_addr e_site;
+	iotdns_addr_parse("2001:db8:1:2::e", &e_site);
+	FEED6(t0 + 4000000, MAC_GW, MAC_B, e_site, b, 40003, 53);
 #undef FEED6
 	iotdns_engine_finish(e6);
 	struct iotdns_devtab *t = iotdns_engine_devices(e6);
 	struct iotdns_device *db = iotdns_devtab_by_mac(t, MAC_B, false);
 	CHECK(db && db->queries == 1 && db->requests_received == 1);
-	CHECK(iotdns_devtab_by_mac(t, MAC_GW, false) == NULL); /* the router relayed; it asked nothing */
+	/* E's frame came through the router: the router's MAC is E's device here */
+	struct iotdns_device *dgw = iotdns_devtab_by_mac(t, MAC_GW, false);
+	CHECK(dgw && dgw->queries == 1 && iotdns_devtab_owner_of(t, &e_site) == dgw);
+	CHECK(iotdns_devtab_owner_of(t, &out) == NULL); /* the Internet host is no device's */
 	struct iotdns_device *dc = iotdns_devtab_by_mac(t, MAC_C, false);
 	CHECK(dc && dc->queries == 1 && iotdns_dev_resolver(t, dc, &b, false) != NULL);
 	struct iotdns_device *dd = iotdns_devtab_by_mac(t, MAC_D, false);
 	CHECK(dd && dd->queries == 1);
-	CHECK_EQ_INT(iotdns_devtab_count(t), 3);
+	CHECK_EQ_INT(iotdns_devtab_count(t), 4);
 	iotdns_engine_free(e6);
 }
 
