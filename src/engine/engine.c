@@ -326,11 +326,11 @@ static void on_txn_done(void *ctx, const struct iotdns_txn *done)
 			e->chk[i].self->on_txn(&e->chk[i], dev, dev->chk_state[i], txn);
 }
 
-/* IPv6 addresses of the monitored network that are global: a network
- * without NAT numbers its hosts from a global prefix, so the value of an
- * address does not say whether it is on the LAN. One that a known device
- * has sent from is, and two addresses of the same site prefix
- * (iotdns_addr_same_site6: the same /48) are on the same network. */
+/* A global IPv6 address of the monitored network: a network without NAT
+ * numbers its hosts from a global prefix, so the value of an address does
+ * not say whether it is on the LAN; one that a known device has sent from
+ * is. (And two addresses of the same site prefix, iotdns_addr_same_site6,
+ * are on the same network.) */
 static bool own_global6(const struct iotdns_engine *e, const struct iotdns_addr *a)
 {
 	return a->family == 6 && !iotdns_addr_is_local(a) && iotdns_devtab_owner_of(e->devs, a) != NULL;
@@ -363,7 +363,8 @@ static bool lan_responder(const struct iotdns_engine *e, const struct iotdns_pkt
  * device has used nor of the responder's site. */
 static bool to_outside(const struct iotdns_engine *e, const struct iotdns_pkt *p)
 {
-	return !iotdns_addr_is_local(&p->dst) && !own_global6(e, &p->dst) && !iotdns_addr_same_site6(&p->src, &p->dst);
+	return !iotdns_addr_is_local(&p->dst) && !own_global6(e, &p->dst) &&
+	       !iotdns_addr_same_site6(&p->src, &p->dst);
 }
 
 static void dns_query(struct iotdns_engine *e, const struct iotdns_pkt *p, const struct iotdns_dns_msg *m,
