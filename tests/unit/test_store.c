@@ -118,6 +118,24 @@ static const uint8_t MAC1[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t MAC2[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x66 };
 #define T0 1714557600000000ull /* 2024-05-01T10:00:00Z */
 
+/* A new store `name` in the temporary folder with a run begun at T0, and an
+ * empty device table counting into *st. NULL when the store cannot open. */
+static struct iotdns_store *fresh_store(const char *name, char *path, size_t size, int64_t *run,
+					 struct iotdns_stats *st, struct iotdns_devtab **t)
+{
+	struct iotdns_store *s = NULL;
+	struct iotdns_err err = { "" };
+	path_in_tmp(path, size, name);
+	CHECK_EQ_INT(iotdns_store_open(&s, path, &err), IOTDNS_OK);
+	if (!s)
+		return NULL;
+	struct iotdns_run_info ri = { NULL, NULL, NULL, T0 };
+	CHECK_EQ_INT(iotdns_store_run_begin(s, &ri, run, &err), IOTDNS_OK);
+	memset(st, 0, sizeof(*st));
+	*t = new_table(st);
+	return s;
+}
+
 /* A MAC-keyed device with everything the store writes. scale multiplies
  * the counters so that successive flushes carry different values. */
 static struct iotdns_device *fill_device(struct iotdns_devtab *t, const uint8_t mac[6],
@@ -969,14 +987,10 @@ static void test_max_page_count(void)
 	struct iotdns_stats st;
 	int64_t run1 = 0, run2 = 0;
 
-	path_in_tmp(path, sizeof(path), "maxpages.db");
-	CHECK_EQ_INT(iotdns_store_open(&s, path, &err), IOTDNS_OK);
-	if (!s)
+	struct iotdns_devtab *t = NULL;
+	if (!(s = fresh_store("maxpages.db", path, sizeof(path), &run1, &st, &t)))
 		return;
 	struct iotdns_run_info ri = { NULL, NULL, NULL, T0 };
-	iotdns_store_run_begin(s, &ri, &run1, &err);
-	memset(&st, 0, sizeof(st));
-	struct iotdns_devtab *t = new_table(&st);
 	fill_device(t, MAC1, 1, T0, "before");
 	CHECK_EQ_INT(iotdns_store_flush(s, run1, t, &st, NULL, 0, NULL, &err), IOTDNS_OK);
 	iotdns_devtab_free(t, NULL, NULL);
@@ -1027,14 +1041,10 @@ static void test_disk_full(void)
 	struct iotdns_stats st;
 	int64_t run1 = 0;
 
-	path_in_tmp(path, sizeof(path), "full.db");
-	CHECK_EQ_INT(iotdns_store_open(&s, path, &err), IOTDNS_OK);
-	if (!s)
+	struct iotdns_devtab *t = NULL;
+	if (!(s = fresh_store("full.db", path, sizeof(path), &run1, &st, &t)))
 		return;
 	struct iotdns_run_info ri = { NULL, NULL, NULL, T0 };
-	iotdns_store_run_begin(s, &ri, &run1, &err);
-	memset(&st, 0, sizeof(st));
-	struct iotdns_devtab *t = new_table(&st);
 	fill_device(t, MAC1, 1, T0, "before");
 	CHECK_EQ_INT(iotdns_store_flush(s, run1, t, &st, NULL, 0, NULL, &err), IOTDNS_OK);
 	iotdns_devtab_free(t, NULL, NULL);
@@ -1115,14 +1125,9 @@ static void test_nameless(void)
 	struct iotdns_stats st;
 	int64_t run = 0;
 
-	path_in_tmp(path, sizeof(path), "nameless.db");
-	CHECK_EQ_INT(iotdns_store_open(&s, path, &err), IOTDNS_OK);
-	if (!s)
+	struct iotdns_devtab *t = NULL;
+	if (!(s = fresh_store("nameless.db", path, sizeof(path), &run, &st, &t)))
 		return;
-	struct iotdns_run_info ri = { NULL, NULL, NULL, T0 };
-	iotdns_store_run_begin(s, &ri, &run, &err);
-	memset(&st, 0, sizeof(st));
-	struct iotdns_devtab *t = new_table(&st);
 	struct iotdns_device *d = iotdns_devtab_by_mac(t, (uint8_t[6]){ 0x02, 0xcc, 0, 0, 0, 1 }, true);
 	d->first_us = d->last_us = T0;
 	CHECK_EQ_INT(iotdns_store_flush(s, run, t, &st, NULL, 0, NULL, &err), IOTDNS_OK);
@@ -1142,14 +1147,9 @@ static void test_speed(void)
 	struct iotdns_stats st;
 	int64_t run = 0;
 
-	path_in_tmp(path, sizeof(path), "speed.db");
-	CHECK_EQ_INT(iotdns_store_open(&s, path, &err), IOTDNS_OK);
-	if (!s)
+	struct iotdns_devtab *t = NULL;
+	if (!(s = fresh_store("speed.db", path, sizeof(path), &run, &st, &t)))
 		return;
-	struct iotdns_run_info ri = { NULL, NULL, NULL, T0 };
-	iotdns_store_run_begin(s, &ri, &run, &err);
-	memset(&st, 0, sizeof(st));
-	struct iotdns_devtab *t = new_table(&st);
 	for (int i = 0; i < 2000; i++) {
 		uint8_t mac[6] = { 0x02, 0xbb, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
 		struct iotdns_device *d = iotdns_devtab_by_mac(t, mac, true);
