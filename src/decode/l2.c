@@ -283,6 +283,7 @@ static enum iotdns_dec_result decode_nflog(struct iotdns_decoder *d, struct iotd
 	const uint8_t *payload = NULL, *hwhdr = NULL;
 	uint32_t plen = 0, hwlen = 0, off = NFLOG_HDR_LEN;
 	uint16_t hwtype = 0;
+	bool bad_tlv = false;
 
 	if (n < NFLOG_HDR_LEN)
 		return truncated_l2(d);
@@ -290,8 +291,10 @@ static enum iotdns_dec_result decode_nflog(struct iotdns_decoder *d, struct iotd
 		uint16_t tlen, ttype;
 		memcpy(&tlen, p + off, 2);
 		memcpy(&ttype, p + off + 2, 2);
-		if (tlen < 4 || tlen > n - off)
-			break; /* malformed or cut: keep what was found */
+		if (tlen < 4 || tlen > n - off) {
+			bad_tlv = true; /* malformed or cut: keep what was found */
+			break;
+		}
 		const uint8_t *v = p + off + 4;
 		uint32_t vlen = tlen - 4u;
 		switch (ttype & 0x7fff) {
@@ -305,8 +308,11 @@ static enum iotdns_dec_result decode_nflog(struct iotdns_decoder *d, struct iotd
 			break;
 		off += step;
 	}
-	if (!payload) /* the frame ending inside a TLV header is a truncation */
-		return n - off > 0 && n - off < 4 && !cut ? truncated_l2(d) : IOTDNS_DEC_SKIP;
+	/* no packet: counted when the TLVs themselves are broken (a length
+	 * under 4 or past the frame, or the frame ending inside a TLV header),
+	 * unless the snap length explains it */
+	if (!payload)
+		return !cut && (bad_tlv || n - off > 0) ? truncated_l2(d) : IOTDNS_DEC_SKIP;
 	if (hwhdr && hwlen >= 14 && hwtype == 1 /* ARPHRD_ETHER */) {
 		memcpy(pkt->dst_mac, hwhdr, 6);
 		memcpy(pkt->src_mac, hwhdr + 6, 6);

@@ -628,13 +628,17 @@ static void test_nflog(void)
 	CHECK(is_v6_udp());
 	CHECK(!pkt.has_mac);
 
-	/* hostile TLV lengths: 0 (would loop), past the frame: never read beyond it */
+	/* hostile TLV lengths: 0 (would loop), past the frame: never read beyond
+	 * it, and counted as a broken link header */
 	uint16_t zero = 0, nine = 9, big = 400;
+	uint64_t l2bad = st.problems[IOTDNS_P_TRUNCATED_L2];
 	memcpy(f + 4, &zero, 2);
 	memcpy(f + 6, &nine, 2);
-	CHECK(run(DLT_NFLOG, f, n, n) != IOTDNS_DEC_OK);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, n, n), IOTDNS_DEC_BAD);
 	memcpy(f + 4, &big, 2);
-	CHECK(run(DLT_NFLOG, f, n, n) != IOTDNS_DEC_OK);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, n, n), IOTDNS_DEC_BAD);
+	CHECK_EQ_INT(st.problems[IOTDNS_P_TRUNCATED_L2], l2bad + 2);
+	CHECK_EQ_INT(run(DLT_NFLOG, f, n, n + 400), IOTDNS_DEC_SKIP); /* the snap length cut it */
 	/* no payload TLV at all: nothing to decode; ending inside a TLV header
 	 * or inside the NFLOG header: truncated */
 	n = 4 + nflog_tlv(f + 4, 10, prefix, 5);
